@@ -1,0 +1,29 @@
+# Two commands set everything up on a fresh machine: `make serve` and `make test`.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PYTHON ?= python3
+
+.PHONY: serve build test record bench clean
+
+# The environment is rebuilt whenever the pinned dependencies change.
+$(STAMP): pyproject.toml package.json package-lock.json
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e '.[test]'
+	npm ci --no-audit --no-fund --silent
+	touch $(STAMP)
+
+serve: $(STAMP)
+	$(VENV)/bin/mkdocs serve -a 127.0.0.1:8000
+
+build: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+record: $(STAMP)
+	$(PY) -m snipdoc record $(FILES)
+
+clean:
+	rm -rf site .cache

@@ -1,0 +1,77 @@
+"""One entry point for the build, the record command and the tests.
+
+``Engine.result`` returns a snippet's run, from the cache when nothing that
+can change its output changed, otherwise from the warm worker.
+``Engine.problems`` turns a run into messages that name the snippet's line.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from . import cache
+from .parse import Snippet, SnippetError, parse_snippet
+from .worker import Worker
+
+
+class Engine:
+    def __init__(self, snippets_dir: Path, cache_dir: Path, timeout: float = 60, output_limit: int = 100_000):
+        self.snippets_dir = snippets_dir
+        self.cache = cache.Cache(cache_dir)
+        self.settings = {"timeout": timeout, "output_limit": output_limit}
+        self.worker = Worker(snippets_dir, timeout, output_limit)
+        self.env = cache.environment()
+        self.runs = 0  # snippets actually executed (cache misses)
+
+    def load(self, name: str, where: str = "") -> Snippet:
+        path = self.snippets_dir / name
+        if not path.is_file():
+            raise SnippetError(f"{where}snippet '{name}' not found (looked for {self.display(path)})")
+        return parse_snippet(path, self.display(path))
+
+    def display(self, path: Path) -> str:
+        """The path as the author types it: relative to the project folder."""
+        try:
+            return str(path.relative_to(self.snippets_dir.parent))
+        except ValueError:
+            return str(path)
+
+    def result(self, snippet: Snippet, use_cache: bool = True) -> dict:
+        data = snippet.path.read_bytes()
+        helpers = cache.helper_files([e.source for e in snippet.examples], self.snippets_dir)
+        key = cache.cache_key(data, helpers, self.env, self.settings)
+        if use_cache and (hit := self.cache.get(key)) is not None:
+            return hit
+        self.runs += 1
+        result = self.worker.run(snippet.name, snippet.path, snippet.text)
+        if use_cache and not self.problems(snippet, result):
+            self.cache.put(key, result)
+        return result
+
+    def problems(self, snippet: Snippet, result: dict) -> list[str]:
+        if "crash" in result:
+            line = result.get("lineno") or snippet.examples[0].lineno
+            return [f"{snippet.name}:{line}: {result['crash']}"]
+        out = []
+        for example, run in zip(snippet.examples, result["examples"]):
+            where = f"{snippet.name}:{run.get('error_line') or example.lineno}"
+            if run["status"] == "exception":
+                out.append(f"{where}: unexpected exception: {run['error']}")
+            elif run["status"] == "too_large":
+                out.append(f"{where}: {run['error']}")
+            elif run["status"] == "mismatch":
+                out.append(f"{where}: output differs from the recorded one (run the record command to accept it):\n"
+                           + diff(example.want, run["got"], f"{snippet.name}:{example.lineno}"))
+        return out
+
+    def close(self) -> None:
+        self.worker.close()
+
+
+def diff(want: str, got: str, where: str) -> str:
+    lines = difflib.unified_diff(
+        want.splitlines(keepends=True), got.splitlines(keepends=True),
+        fromfile=f"{where} (recorded)", tofile=f"{where} (actual)", lineterm="\n",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines).rstrip("\n")

@@ -1,0 +1,135 @@
+"""The MkDocs plugin: replaces each ``::: snippet PATH`` line with the snippet's
+code and its real output, and refuses to publish a site with a failing one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, get_plugin_logger
+
+from . import render
+from .engine import Engine
+from .parse import SnippetError, find_directives
+
+log = get_plugin_logger(__name__)
+
+
+class SnippetConfig(base.Config):
+    enabled = c.Type(bool, default=True)
+    """Turn execution off entirely (directives are then left as they are)."""
+    snippets_dir = c.Type(str, default="snippets")
+    """Folder of the snippet files, relative to mkdocs.yml; pages name snippets relative to it."""
+    cache_dir = c.Type(str, default=".cache/snipdoc")
+    """Where runs are cached by content, relative to mkdocs.yml."""
+    timeout = c.Type((int, float), default=60)
+    """Seconds one snippet may run before it is stopped."""
+    output_limit = c.Type(int, default=100_000)
+    """Characters one example may print; more is an error, and the page shows a truncated copy."""
+
+
+class SnippetPlugin(BasePlugin[SnippetConfig]):
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.command = "build"
+
+    # Defining on_startup keeps this instance, and its warm worker, across
+    # the rebuilds of `mkdocs serve`.
+    def on_startup(self, *, command, dirty):
+        self.command = command
+
+    def on_shutdown(self):
+        if self.engine is not None:
+            self.engine.close()
+
+    def on_config(self, config):
+        if not self.config.enabled:
+            return
+        root = Path(config.config_file_path).resolve().parent
+        self.root = root
+        self.docs_prefix = _relative(Path(config.docs_dir), root)
+        snippets = root / self.config.snippets_dir
+        settings = (snippets, root / self.config.cache_dir, self.config.timeout, self.config.output_limit)
+        if self.engine is None or self._settings != settings:
+            if self.engine is not None:
+                self.engine.close()
+            self.engine = Engine(*settings)
+            self._settings = settings
+        self.errors: list[str] = []
+        self.embedded: set[str] = set()
+        self.blocks: dict[str, list[str]] = {}
+
+    def on_serve(self, server, *, config, builder):
+        if self.config.enabled:
+            server.watch(str(self.engine.snippets_dir))
+        return server
+
+    def on_page_markdown(self, markdown, *, page, config, files):
+        if not self.config.enabled:
+            return markdown
+        where = f"{self.docs_prefix}/{page.file.src_uri}"
+        lines = markdown.split("\n")
+        blocks: list[str] = []
+        try:
+            directives = find_directives(markdown, where)
+        except SnippetError as exc:
+            return self._fail(markdown, [str(exc)])
+        for d in reversed(directives):  # from the bottom, so line numbers stay valid
+            lines[d.lineno - 1] = self._embed(d, f"{where}:{d.lineno}", blocks)
+        self.blocks[page.file.src_uri] = blocks
+        return "\n".join(lines)
+
+    def _embed(self, d, where: str, blocks: list[str]) -> str:
+        try:
+            snippet = self.engine.load(d.snippet, f"{where}: ")
+            self.embedded.add(str(snippet.path))
+            examples = snippet.part(d.part)
+            if not examples:
+                raise SnippetError(f"{where}: snippet '{d.snippet}' has no part '{d.part}' (parts: {', '.join(snippet.parts) or 'none'})")
+            result = self.engine.result(snippet)
+            problems = self.engine.problems(snippet, result)
+        except SnippetError as exc:
+            return self._error([str(exc)], blocks)
+        if problems:
+            return self._error([f"{p}\n  (embedded at {where})" for p in problems], blocks)
+        chosen = {id(e) for e in examples}
+        runs = [run for e, run in zip(snippet.examples, result["examples"]) if id(e) in chosen]
+        return render.markdown(examples, runs, result["figures"], d.snippet, blocks)
+
+    def _error(self, messages: list[str], blocks: list[str]) -> str:
+        for message in messages:
+            log.error(message)
+        self.errors.extend(messages)
+        blocks.append(render.error_html(messages))
+        return render.PLACEHOLDER.format(len(blocks) - 1)
+
+    def _fail(self, markdown: str, messages: list[str]) -> str:
+        for message in messages:
+            log.error(message)
+        self.errors.extend(messages)
+        return markdown
+
+    def on_page_content(self, html, *, page, config, files):
+        for i, block in enumerate(self.blocks.get(page.file.src_uri, ())):
+            html = html.replace(f"<p>{render.PLACEHOLDER.format(i)}</p>", block)
+        return html
+
+    def on_env(self, env, *, config, files):
+        if not self.config.enabled:
+            return env
+        for path in sorted(self.engine.snippets_dir.rglob("*.txt")):
+            if str(path) not in self.embedded:
+                log.warning(f"{self.engine.display(path)}: no page embeds this snippet")
+        if self.errors and self.command != "serve":
+            # Raised before any page is written: a failing snippet never publishes a page.
+            raise PluginError(f"{len(self.errors)} snippet error(s); the site was not written")
+        return env
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return str(path)

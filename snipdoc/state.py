@@ -1,0 +1,91 @@
+"""Put a long-lived interpreter back into the state of a fresh one.
+
+A snippet run in the warm worker must print exactly what it prints in a new
+``python -m doctest`` process, so whatever one snippet changes in the
+interpreter's global state is undone before the next one starts.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import warnings
+
+
+class FreshState:
+    """Snapshot of a fresh interpreter, taken before any snippet ran."""
+
+    def __init__(self) -> None:
+        self.path = list(sys.path)
+        self.environ = dict(os.environ)
+        self.cwd = os.getcwd()
+        self.filters = list(warnings.filters)
+        self.modules = set(sys.modules)
+        self.torch = _torch_state() if "torch" in sys.modules else None
+
+    def restore(self) -> None:
+        os.chdir(self.cwd)
+        sys.path[:] = self.path
+        if dict(os.environ) != self.environ:
+            os.environ.clear()
+            os.environ.update(self.environ)
+        warnings.filters[:] = self.filters
+        for name in set(sys.modules) - self.modules:
+            if _is_local(sys.modules.get(name)):
+                del sys.modules[name]  # helper modules are re-imported, so edits show
+        random.seed()
+        if self.torch is not None:
+            _restore_torch(self.torch)
+        if "numpy" in sys.modules:
+            sys.modules["numpy"].random.seed()
+        if "matplotlib.pyplot" in sys.modules:
+            import matplotlib
+            import matplotlib.pyplot as plt
+
+            plt.close("all")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                matplotlib.rc_file_defaults()
+
+
+def _is_local(module) -> bool:
+    """A module that is not part of Python or an installed package."""
+    path = getattr(module, "__file__", None)
+    if not path:
+        return False
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    return not any(os.path.abspath(path).startswith(p + os.sep) for p in prefixes)
+
+
+def _torch_state() -> dict:
+    import torch
+
+    return {
+        "print": dict(vars(torch._tensor_str.PRINT_OPTS)),
+        "dtype": torch.get_default_dtype(),
+        "device": torch.get_default_device(),
+        "deterministic": torch.are_deterministic_algorithms_enabled(),
+        "deterministic_warn_only": torch.is_deterministic_algorithms_warn_only_enabled(),
+        "anomaly": torch.is_anomaly_enabled(),
+        "threads": torch.get_num_threads(),
+        "matmul_precision": torch.get_float32_matmul_precision(),
+    }
+
+
+def _restore_torch(saved: dict) -> None:
+    import torch
+
+    for key, value in saved["print"].items():
+        setattr(torch._tensor_str.PRINT_OPTS, key, value)
+    torch.set_default_dtype(saved["dtype"])
+    if torch.get_default_device() != saved["device"]:
+        torch.set_default_device(None)
+    torch.set_grad_enabled(True)
+    torch.use_deterministic_algorithms(
+        saved["deterministic"], warn_only=saved["deterministic_warn_only"]
+    )
+    torch.set_anomaly_enabled(saved["anomaly"])
+    torch.set_num_threads(saved["threads"])
+    torch.set_float32_matmul_precision(saved["matmul_precision"])
+    torch.seed()  # a fresh process starts from a random seed too
