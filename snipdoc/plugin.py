@@ -61,6 +61,11 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         self.embedded: set[str] = set()
         self.blocks: dict[str, list[str]] = {}
 
+    def on_files(self, files, *, config):
+        if not self.config.enabled:
+            return files
+        return files
+
     def on_serve(self, server, *, config, builder):
         if self.config.enabled:
             server.watch(str(self.engine.snippets_dir))
