@@ -40,10 +40,10 @@ class FreshState:
         if "numpy" in sys.modules:
             sys.modules["numpy"].random.seed()
         if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
+        if "matplotlib" in sys.modules:
             import matplotlib
-            import matplotlib.pyplot as plt
 
-            plt.close("all")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 matplotlib.rc_file_defaults()

@@ -1,0 +1,196 @@
+"""The runner: outputs, errors that name the snippet's line, crashes, timeouts,
+and a fresh interpreter's state for every snippet in the warm worker."""
+
+import textwrap
+
+import pytest
+
+from snipdoc.engine import Engine
+from snipdoc.parse import SnippetError
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    root = tmp_path_factory.mktemp("project")
+    (root / "snippets").mkdir()
+    eng = Engine(root / "snippets", root / ".cache", timeout=5, output_limit=1000)
+    yield eng
+    eng.close()
+
+
+def write(engine, name, text):
+    path = engine.snippets_dir / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return engine.load(name)
+
+
+def problems(engine, name, text):
+    snippet = write(engine, name, text)
+    return engine.problems(snippet, engine.result(snippet, use_cache=False))
+
+
+def test_outputs_are_kept_for_every_example(engine):
+    snippet = write(engine, "ok.txt", """\
+        >>> x = 2
+        >>> x * 21
+        42
+        >>> print("a\\nb")
+        a
+        b
+    """)
+    result = engine.result(snippet, use_cache=False)
+    assert [r["status"] for r in result["examples"]] == ["ok", "ok", "ok"]
+    assert [r["got"] for r in result["examples"]] == ["", "42\n", "a\nb\n"]
+
+
+def test_expected_exception_is_an_output_not_an_error(engine):
+    snippet = write(engine, "expected.txt", """\
+        >>> 1 / 0
+        Traceback (most recent call last):
+            ...
+        ZeroDivisionError: division by zero
+    """)
+    result = engine.result(snippet, use_cache=False)
+    assert engine.problems(snippet, result) == []
+    assert result["examples"][0]["got"].endswith("ZeroDivisionError: division by zero\n")
+
+
+def test_unexpected_exception_names_line_and_last_line(engine):
+    assert problems(engine, "raises.txt", """\
+        >>> x = 1
+        >>> def f():
+        ...     return 1 / 0
+        >>> f()
+    """) == ["snippets/raises.txt:3: unexpected exception: ZeroDivisionError: division by zero"]
+
+
+def test_syntax_error_names_its_line(engine):
+    assert problems(engine, "syntax.txt", """\
+        >>> x = 1
+        >>> y = (1 +
+        ...      2 +)
+    """) == ["snippets/syntax.txt:3: unexpected exception: SyntaxError: invalid syntax"]
+
+
+def test_hang_is_stopped_at_the_timeout_and_the_next_snippet_runs(engine):
+    assert problems(engine, "hang.txt", """\
+        >>> import time
+        >>> while True:
+        ...     time.sleep(0.01)
+    """) == ["snippets/hang.txt:2: timed out after 5 s (timeout); the snippet was stopped"]
+    assert problems(engine, "after_hang.txt", ">>> 1 + 1\n2\n") == []
+
+
+@pytest.mark.parametrize("code, how", [
+    ("import os; os._exit(3)", "exited with code 3"),
+    ("import ctypes; ctypes.string_at(0)", "killed by SIGSEGV"),
+    ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "killed by SIGKILL (out of memory?)"),
+])
+def test_a_snippet_that_kills_its_process_fails_alone(engine, code, how):
+    starts = engine.worker.starts
+    assert problems(engine, "crash.txt", f">>> print('ok')\nok\n>>> {code}\n") == [
+        f"snippets/crash.txt:3: the snippet ended its process: {how}"
+    ]
+    assert problems(engine, "after_crash.txt", ">>> import torch\n>>> torch.tensor([1, 2]) * 2\ntensor([2, 4])\n") == []
+    assert engine.worker.starts == starts + 1
+
+
+def test_huge_output_is_an_error_and_truncated(engine):
+    snippet = write(engine, "huge.txt", '>>> print("x" * 10_000_000)\n')
+    result = engine.result(snippet, use_cache=False)
+    assert engine.problems(snippet, result) == [
+        "snippets/huge.txt:1: output is 10,000,001 characters, over the limit of 1,000 (output_limit)"
+    ]
+    assert len(result["examples"][0]["got"]) < 1100
+    assert "output truncated" in result["examples"][0]["got"]
+
+
+def test_mismatch_shows_a_unified_diff(engine):
+    [message] = problems(engine, "drift.txt", """\
+        >>> import torch
+        >>> torch.linspace(-100, 100, 10)[7]
+        tensor(55.5555)
+    """)
+    assert message.startswith("snippets/drift.txt:2: output differs from the recorded one")
+    assert "--- snippets/drift.txt:2 (recorded)\n+++ snippets/drift.txt:2 (actual)\n" in message
+    assert "-tensor(55.5555)\n+tensor(55.5556)" in message
+
+
+def test_a_file_that_is_not_utf8_is_an_error(engine):
+    (engine.snippets_dir / "latin1.txt").write_bytes(">>> 1\n1\n>>> 'caf\xe9'\n".encode("latin-1"))
+    with pytest.raises(SnippetError, match=r"^snippets/latin1.txt:3: not valid UTF-8 \(byte 16\); save the file as UTF-8$"):
+        engine.load("latin1.txt")
+
+
+def test_windows_line_endings_work(engine):
+    (engine.snippets_dir / "crlf.txt").write_bytes(b">>> x = 3\r\n>>> x + 1\r\n4\r\n")
+    snippet = engine.load("crlf.txt")
+    assert engine.problems(snippet, engine.result(snippet, use_cache=False)) == []
+
+
+def test_snippet_files_are_written_in_a_scratch_folder(engine):
+    assert problems(engine, "writes.txt", """\
+        >>> import os
+        >>> open("out.txt", "w").write("data")
+        4
+        >>> os.listdir(".")
+        ['out.txt']
+    """) == []
+    assert not (engine.snippets_dir / "out.txt").exists()
+    assert not (engine.snippets_dir.parent / "out.txt").exists()
+
+
+# One snippet changes a kind of global state; the next one must see a fresh interpreter's.
+STATE = {
+    "print options": (
+        ">>> import torch\n>>> torch.set_printoptions(precision=1)\n",
+        ">>> import torch\n>>> torch.tensor([1 / 3])\ntensor([0.3333])\n",
+    ),
+    "default dtype": (
+        ">>> import torch\n>>> torch.set_default_dtype(torch.float64)\n",
+        ">>> import torch\n>>> torch.tensor([1.]).dtype\ntorch.float32\n",
+    ),
+    "grad mode": (
+        ">>> import torch\n>>> _ = torch.set_grad_enabled(False)\n",
+        ">>> import torch\n>>> torch.is_grad_enabled()\nTrue\n",
+    ),
+    "deterministic algorithms": (
+        ">>> import torch\n>>> torch.use_deterministic_algorithms(True)\n",
+        ">>> import torch\n>>> torch.are_deterministic_algorithms_enabled()\nFalse\n",
+    ),
+    "matplotlib rc": (
+        ">>> import matplotlib\n>>> matplotlib.rcParams['lines.linewidth'] = 9\n",
+        ">>> import matplotlib\n>>> matplotlib.rcParams['lines.linewidth']\n1.5\n",
+    ),
+    "sys.path": (
+        ">>> import sys\n>>> sys.path.insert(0, '/nonexistent-folder')\n",
+        ">>> import sys\n>>> '/nonexistent-folder' in sys.path\nFalse\n",
+    ),
+    "working directory": (
+        ">>> import os\n>>> os.chdir('/')\n",
+        ">>> import os\n>>> os.getcwd() == '/'\nFalse\n",
+    ),
+    "environment": (
+        ">>> import os\n>>> os.environ['SNIPDOC_TEST_VAR'] = '1'\n",
+        ">>> import os\n>>> 'SNIPDOC_TEST_VAR' in os.environ\nFalse\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", STATE)
+def test_global_state_does_not_leak_into_the_next_snippet(engine, kind):
+    change, check = STATE[kind]
+    assert problems(engine, "change.txt", change) == []
+    assert problems(engine, "check.txt", check) == []
+
+
+def test_seed_does_not_leak_into_the_next_snippet(engine):
+    # After a snippet seeds, the next one starts from a random seed, as a fresh process does.
+    seeded = write(engine, "seeded.txt", ">>> import torch\n>>> _ = torch.manual_seed(0)\n>>> torch.rand(2)\n")
+    unseeded = write(engine, "unseeded.txt", ">>> import torch\n>>> torch.rand(2)\n")
+    first = engine.result(seeded, use_cache=False)["examples"][2]["got"]
+    after = []
+    for _ in range(2):
+        engine.result(seeded, use_cache=False)
+        after.append(engine.result(unseeded, use_cache=False)["examples"][1]["got"])
+    assert first not in after and after[0] != after[1]
