@@ -58,6 +58,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             self.engine = Engine(*settings)
             self._settings = settings
         self.errors: list[str] = []
+        self.runs_before = self.engine.runs
         self.embedded: set[str] = set()
         self.blocks: dict[str, list[str]] = {}
 
@@ -127,6 +128,8 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         for path in sorted(self.engine.snippets_dir.rglob("*.txt")):
             if str(path) not in self.embedded:
                 log.warning(f"{self.engine.display(path)}: no page embeds this snippet")
+        ran = self.engine.runs - self.runs_before
+        log.info(f"snippets: {ran} executed, {max(len(self.embedded) - ran, 0)} from the cache")
         if self.errors and self.command != "serve":
             # Raised before any page is written: a failing snippet never publishes a page.
             raise PluginError(f"{len(self.errors)} snippet error(s); the site was not written")

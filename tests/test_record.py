@@ -1,0 +1,142 @@
+"""The record command writes real outputs, touches nothing else, and never
+leaves a half-written file."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from snipdoc import record as record_module
+from snipdoc.engine import Engine
+from snipdoc.parse import SnippetError
+
+SOURCE = """\
+Prose before the examples stays as it is.
+
+>>> import torch
+>>> # a comment, kept byte for byte
+>>> x = torch.tensor([1., 2.])
+>>> x * 2
+tensor([0.])
+>>> for i in range(2):
+...     print(i)
+
+After.
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    root = tmp_path_factory.mktemp("project")
+    (root / "snippets").mkdir()
+    eng = Engine(root / "snippets", root / ".cache", timeout=20)
+    yield eng
+    eng.close()
+
+
+def put(engine, name, data: bytes):
+    (engine.snippets_dir / name).write_bytes(data)
+    return engine.load(name)
+
+
+def test_only_outputs_change(engine):
+    snippet = put(engine, "rec.txt", SOURCE.encode())
+    assert record_module.record(engine, snippet) == 2
+    assert snippet.path.read_text() == SOURCE.replace("tensor([0.])", "tensor([2., 4.])").replace(
+        "...     print(i)\n", "...     print(i)\n0\n1\n"
+    )
+    assert record_module.record(engine, engine.load("rec.txt")) == 0  # idempotent
+
+
+def test_blank_lines_in_output_become_blankline_markers(engine):
+    snippet = put(engine, "blank.txt", b'>>> print("a\\n\\nb")\n')
+    record_module.record(engine, snippet)
+    assert snippet.path.read_text() == '>>> print("a\\n\\nb")\na\n<BLANKLINE>\nb\n'
+
+
+def test_windows_line_endings_are_kept(engine):
+    snippet = put(engine, "crlf.txt", b">>> 1 + 1\r\n3\r\n")
+    record_module.record(engine, snippet)
+    assert snippet.path.read_bytes() == b">>> 1 + 1\r\n2\r\n"
+
+
+def test_nondeterministic_output_is_refused(engine):
+    data = b">>> import torch\n>>> torch.rand(2)\n"
+    snippet = put(engine, "random.txt", data)
+    with pytest.raises(SnippetError) as info:
+        record_module.record(engine, snippet)
+    assert str(info.value).startswith(
+        "snippets/random.txt:2: output differs between two runs: the snippet is nondeterministic; "
+        "seed it (for example torch.manual_seed(0)) before recording\n--- snippets/random.txt:2 (recorded)"
+    )
+    assert snippet.path.read_bytes() == data
+
+
+def test_unexpected_exception_is_not_recorded(engine):
+    data = b">>> 1 + 1\n>>> 1 / 0\n"
+    snippet = put(engine, "boom.txt", data)
+    with pytest.raises(SnippetError, match="^snippets/boom.txt:2: unexpected exception: ZeroDivisionError: division by zero\n"
+                       "  to show an error on purpose, write 'Traceback \\(most recent call last\\):' under the example"):
+        record_module.record(engine, snippet)
+    assert snippet.path.read_bytes() == data
+
+
+def test_an_error_shown_on_purpose_is_recorded(engine):
+    snippet = put(engine, "shown.txt", b">>> 1 / 0\nTraceback (most recent call last):\n")
+    record_module.record(engine, snippet)
+    assert snippet.path.read_text() == (
+        ">>> 1 / 0\nTraceback (most recent call last):\n    ...\nZeroDivisionError: division by zero\n"
+    )
+
+
+def test_recording_after_an_upgrade_fixes_every_example_in_one_step(engine):
+    snippet = put(engine, "upgrade.txt", b">>> import torch\n>>> torch.linspace(-100, 100, 10)[7]\ntensor(55.5555)\n"
+                                          b">>> torch.tensor([1.]).sum().grad_fn\n")
+    assert len(engine.problems(snippet, engine.result(snippet, use_cache=False))) == 1
+    record_module.record(engine, snippet)
+    fixed = engine.load("upgrade.txt")
+    assert engine.problems(fixed, engine.result(fixed, use_cache=False)) == []
+
+
+def test_a_failed_write_leaves_the_old_file(engine, monkeypatch):
+    snippet = put(engine, "atomic.txt", b">>> 6 * 7\n0\n")
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        record_module.record(engine, snippet)
+    assert snippet.path.read_bytes() == b">>> 6 * 7\n0\n"
+    assert os.listdir(engine.snippets_dir).count("atomic.txt") == 1
+    assert not [n for n in os.listdir(engine.snippets_dir) if n.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_killing_the_record_command_leaves_old_or_new_files(tmp_path, sig):
+    snippets = tmp_path / "snippets"
+    snippets.mkdir()
+    old = {f"s{i}.txt": f">>> import time; time.sleep(0.05)\n>>> {i} * 2\n0\n".encode() for i in range(40)}
+    for name, data in old.items():
+        (snippets / name).write_bytes(data)
+    proc = subprocess.Popen([sys.executable, "-m", "snipdoc", "record", "--snippets-dir", str(snippets)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc.stdout.readline()  # the first file is recorded: the command is mid-run now
+    time.sleep(0.3)
+    proc.send_signal(sig)
+    proc.wait(timeout=30)
+    states = set()
+    for name, data in old.items():
+        now = (snippets / name).read_bytes()
+        new = data.replace(b"\n0\n", f"\n{int(name[1:-4]) * 2}\n".encode())
+        assert now in (data, new)
+        states.add(now == new)
+    assert states == {True, False}  # the run really was interrupted mid-way
+    left = sorted(os.listdir(snippets))
+    if sig == signal.SIGINT:  # an interrupted write cleans up after itself
+        assert left == sorted(old)
+    else:  # a kill can leave a hidden temporary file, never a snippet file
+        assert [n for n in left if not n.startswith(".")] == sorted(old)

@@ -1,0 +1,151 @@
+"""End to end: build small sites in a temporary folder and read their HTML."""
+
+import html
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MKDOCS_YML = """\
+site_name: t
+theme:
+  name: material
+  language: zh
+  font: false
+markdown_extensions:
+  - pymdownx.superfences
+  - pymdownx.highlight
+  - pymdownx.arithmatex:
+      generic: true
+plugins:
+  - snipdoc:
+      timeout: 20
+"""
+
+
+def make_site(root: Path, pages: dict[str, str], snippets: dict[str, str]) -> Path:
+    (root / "mkdocs.yml").write_text(MKDOCS_YML, encoding="utf-8")
+    for name, text in pages.items():
+        (root / "docs" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "docs" / name).write_text(text, encoding="utf-8")
+    for name, text in snippets.items():
+        (root / "snippets" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "snippets" / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def build(root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", *args], cwd=root,
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})})
+
+
+SNIPPET = """\
+>>> import torch
+>>> a = torch.linspace(-1, 1, 3)
+>>> torch.sigmoid(a)
+tensor([0.2689, 0.5000, 0.7311])
+>>> print("<script>alert(1)</script> *a* $x$ grad_fn=<SoftmaxBackward0>")
+<script>alert(1)</script> *a* $x$ grad_fn=<SoftmaxBackward0>
+>>> import matplotlib.pyplot as plt
+>>> fig, ax = plt.subplots()
+>>> _ = ax.plot([0, 1], [1, 0])
+"""
+
+
+def test_page_shows_code_and_real_output_and_warm_build_imports_no_torch(tmp_path):
+    root = make_site(tmp_path, {"index.md": "# 首页\n\n::: snippet sig.txt\n"}, {"sig.txt": SNIPPET})
+    first = build(root)
+    assert first.returncode == 0, first.stderr
+    assert "snippets: 1 executed, 0 from the cache" in first.stderr
+    page = (root / "site" / "index.html").read_text(encoding="utf-8")
+    assert "&gt;&gt;&gt;" not in page  # no prompts: the copy button copies runnable code
+    assert '<div class="snippet-output" role="group" aria-label="输出"><pre>tensor([0.2689, 0.5000, 0.7311])</pre></div>' in page
+    # Output that looks like HTML, Markdown or TeX is shown literally, never interpreted.
+    assert "<pre>&lt;script&gt;alert(1)&lt;/script&gt; *a* $x$ grad_fn=&lt;SoftmaxBackward0&gt;</pre>" in page
+    assert "<script>alert(1)" not in page
+    assert page.count('<figure class="snippet-figure"><img src="data:image/svg+xml;base64,') == 1
+
+    second = build(root, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert second.returncode == 0, second.stderr
+    assert "snippets: 0 executed, 1 from the cache" in second.stderr
+    imported = re.findall(r"import time:.*\| +(\S+)$", second.stderr, re.M)
+    assert "mkdocs" in imported and "torch" not in imported
+    assert (root / "site" / "index.html").read_text(encoding="utf-8") == page
+
+
+def test_a_corrupted_cache_entry_is_detected_and_run_again(tmp_path):
+    root = make_site(tmp_path, {"index.md": "::: snippet a.txt\n"}, {"a.txt": ">>> 6 * 7\n42\n"})
+    assert build(root).returncode == 0
+    [entry] = (root / ".cache" / "snipdoc").rglob("*.json")
+    for damage in (entry.read_bytes()[:40], entry.read_bytes().replace(b"42", b"41")):
+        entry.write_bytes(damage)
+        again = build(root)
+        assert again.returncode == 0, again.stderr
+        assert "snippets: 1 executed" in again.stderr
+        assert "<pre>42</pre>" in (root / "site" / "index.html").read_text(encoding="utf-8")
+
+
+def test_parts_embed_a_named_part(tmp_path):
+    snippet = ">>> x = 1\n\n# part: second\n\n>>> x + 1\n2\n"
+    root = make_site(tmp_path, {"index.md": "::: snippet p.txt part=second\n"}, {"p.txt": snippet})
+    result = build(root)
+    assert result.returncode == 0, result.stderr
+    page = (root / "site" / "index.html").read_text(encoding="utf-8")
+    assert "<pre>2</pre>" in page and "x = 1" not in page
+
+
+@pytest.mark.parametrize("page, snippets, message", [
+    ("# t\n\n::: snippet missing.txt\n", {"a.txt": ">>> 1\n1\n"},
+     "docs/index.md:3: snippet 'missing.txt' not found (looked for snippets/missing.txt)"),
+    ("# t\n\n::: snippet a.txt hide=code\n", {"a.txt": ">>> 1\n1\n"},
+     "docs/index.md:3: unknown snippet option 'hide=code'; known options: part=NAME"),
+    ("# t\n\n::: snippet a.txt part=nope\n", {"a.txt": ">>> 1\n1\n"},
+     "docs/index.md:3: snippet 'a.txt' has no part 'nope' (parts: none)"),
+    ("# t\n\n\n::: snippet a.txt\n", {"a.txt": ">>> x = 1\n>>> x +\n"},
+     "snippets/a.txt:2: unexpected exception: SyntaxError: invalid syntax\n  (embedded at docs/index.md:4)"),
+    ("::: snippet a.txt\n", {"a.txt": ">>> 1\n1\n>>> {}['k']\n"},
+     "snippets/a.txt:3: unexpected exception: KeyError: 'k'\n  (embedded at docs/index.md:1)"),
+])
+def test_author_mistakes_fail_the_build_naming_the_file_and_line(tmp_path, page, snippets, message):
+    root = make_site(tmp_path, {"index.md": page}, snippets)
+    result = build(root)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert not (root / "site" / "index.html").exists()  # a failing snippet never publishes a page
+
+
+def test_a_snippet_no_page_embeds_is_a_warning(tmp_path):
+    root = make_site(tmp_path, {"index.md": "::: snippet a.txt\n"}, {"a.txt": ">>> 1\n1\n", "orphan.txt": ">>> 2\n2\n"})
+    result = build(root)
+    assert result.returncode != 0  # --strict turns the warning into a failure
+    assert "WARNING -  snipdoc: snippets/orphan.txt: no page embeds this snippet" in result.stderr
+
+
+def test_without_strict_a_failing_snippet_still_writes_no_site(tmp_path):
+    root = make_site(tmp_path, {"index.md": "::: snippet a.txt\n"}, {"a.txt": ">>> 1 / 0\n"})
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=root, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "1 snippet error(s); the site was not written" in result.stderr
+    assert not (root / "site").exists()
+
+
+def test_the_real_site_builds_strictly(tmp_path):
+    project = Path(__file__).resolve().parent.parent
+    result = build(project, "--site-dir", str(tmp_path / "site"))
+    assert result.returncode == 0, result.stderr
+    chapter = (tmp_path / "site" / "ch12" / "index.html").read_text(encoding="utf-8")
+    # Every recorded output appears, as text, on the page that embeds it.
+    from snipdoc.parse import find_directives, parse_snippet
+    for page in (project / "docs").rglob("*.md"):
+        out = tmp_path / "site" / page.relative_to(project / "docs").with_suffix("")
+        out = out.parent / "index.html" if out.name == "index" else out / "index.html"
+        built = html.unescape(out.read_text(encoding="utf-8"))
+        for d in find_directives(page.read_text(encoding="utf-8"), str(page)):
+            snippet = parse_snippet(project / "snippets" / d.snippet, d.snippet)
+            for example in snippet.part(d.part):
+                shown = example.want.replace("<BLANKLINE>", "").split("Traceback (most recent call last):\n    ...\n")[-1]
+                assert shown.strip() in built, f"{d.snippet}:{example.lineno} output missing from {out}"
+    assert chapter
