@@ -149,3 +149,43 @@ def test_the_real_site_builds_strictly(tmp_path):
                 shown = example.want.replace("<BLANKLINE>", "").split("Traceback (most recent call last):\n    ...\n")[-1]
                 assert shown.strip() in built, f"{d.snippet}:{example.lineno} output missing from {out}"
     assert chapter
+
+
+def test_serve_reruns_only_the_edited_snippet_in_the_warm_worker(tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    import psutil
+
+    root = make_site(tmp_path, {"index.md": "::: snippet a.txt\n\n::: snippet b.txt\n"},
+                     {"a.txt": ">>> import torch\n>>> torch.tensor(6) * 6\ntensor(36)\n", "b.txt": ">>> 2 + 2\n4\n"})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(tmp_path / "serve.log", "w+")
+    serve = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"], cwd=root,
+                             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+
+    def wait_for(text, count=1):
+        for _ in range(600):
+            if (tmp_path / "serve.log").read_text().count(text) >= count:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"no {text!r} in:\n" + (tmp_path / "serve.log").read_text())
+
+    def workers():
+        return [p.pid for p in psutil.Process(serve.pid).children(recursive=True) if "snipdoc.worker" in p.cmdline()]
+
+    try:
+        wait_for("Serving on")
+        wait_for("snippets: 2 executed, 0 from the cache")
+        before = workers()
+        (root / "snippets" / "a.txt").write_text(">>> import torch\n>>> torch.tensor(6) * 7\ntensor(42)\n")
+        wait_for("snippets: 1 executed, 1 from the cache")
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/").read().decode()
+        assert "<pre>tensor(42)</pre>" in page and "<pre>4</pre>" in page
+        assert len(before) == 1 and workers() == before  # the same warm worker ran the edit
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
