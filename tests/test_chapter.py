@@ -133,13 +133,16 @@ def test_seed_cell_comments_agree_with_the_table():
         assert n in declared.get(name, set()), f"cell {n}: {name} has no '# seed cells:' line naming it"
 
 
-def test_figures_are_drawn_without_chinese_text():
-    """Figures must read the same on a machine without CJK fonts."""
+def test_figure_labels_render_everywhere():
+    """No Chinese in figures (a machine without CJK fonts draws boxes), and no
+    prime inside mathtext: SVG text keeps it as the glyph '0' of the TeX font
+    cmsy10, which a browser shows as a zero. Write d f/d x instead."""
     for name, _ in FIGURES.values():
-        text = (SNIPPETS / name).read_text(encoding="utf-8")
-        code = "\n".join(line for line in text.split("\n") if line.startswith((">>> ", "... ")))
-        for literal in re.findall(r"[\"']([^\"'\n]*)[\"']", code):
+        code = executed(SNIPPETS / name)
+        for literal in re.findall(r"\br?\"([^\"\n]*)\"", code):
             assert not re.search(r"[\u4e00-\u9fff]", literal), f"{name}: Chinese text in a figure: {literal!r}"
+            for math in re.findall(r"\$([^$]*)\$", literal):
+                assert "'" not in math and "\\prime" not in math, f"{name}: prime in mathtext: {literal!r}"
 
 
 def test_home_page_shows_the_versions():
