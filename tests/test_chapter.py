@@ -149,3 +149,14 @@ def test_home_page_shows_the_versions():
     assert "home/versions.txt" in embedded(ROOT / "docs" / "index.md")
     text = (SNIPPETS / "home" / "versions.txt").read_text(encoding="utf-8")
     assert "torch.__version__" in text and "platform.python_version()" in text
+
+
+def test_no_comment_only_examples():
+    """doctest drops a '>>> # comment' example with nothing after it, so the page
+    would not show it: continue it with '... code' on the next line instead."""
+    for path in sorted(SNIPPETS.glob("*/*.txt")):
+        lines = path.read_text(encoding="utf-8").split("\n")
+        for i, line in enumerate(lines):
+            if line.startswith(">>> #"):
+                following = lines[i + 1] if i + 1 < len(lines) else ""
+                assert following.startswith("... "), f"{path.relative_to(ROOT)}:{i + 1}: comment-only example is not shown"
