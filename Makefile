@@ -4,6 +4,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTHON ?= python3
 
+# Material 9.8 prints an end-of-life banner on every build.
+export NO_MKDOCS_2_WARNING := 1
+
 .PHONY: serve build test record bench clean
 
 # The environment is rebuilt whenever the pinned dependencies change.
