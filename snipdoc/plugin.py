@@ -10,7 +10,7 @@ from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 
-from . import render
+from . import assets, render
 from .engine import Engine
 from .parse import SnippetError, find_directives
 
@@ -63,6 +63,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         self.blocks: dict[str, list[str]] = {}
 
     def on_files(self, files, *, config):
+        files = assets.add_mathjax(files, config)
         if not self.config.enabled:
             return files
         return files
