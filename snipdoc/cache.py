@@ -18,7 +18,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 PRINTING_PACKAGES = ("torch", "numpy", "matplotlib")
 _IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", re.M)
 

@@ -109,8 +109,9 @@ def _figures() -> list[str]:
     import matplotlib.pyplot as plt
 
     svgs = []
-    # A fixed salt and no date keep the SVG identical from run to run.
-    with matplotlib.rc_context({"svg.hashsalt": "snipdoc", "svg.fonttype": "none"}):
+    # A fixed salt and no date keep the SVG identical from run to run; text drawn
+    # as paths needs no font on the reader's side (mathtext glyphs included).
+    with matplotlib.rc_context({"svg.hashsalt": "snipdoc", "svg.fonttype": "path"}):
         for num in plt.get_fignums():
             buf = io.StringIO()
             plt.figure(num).savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
