@@ -1,0 +1,69 @@
+"""``python -m bench``: build the benchmark projects, measure, print the Markdown table.
+
+Progress goes to stderr; the table goes to stdout and to bench/out/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+from . import report
+from .sites import REPO, generate
+from .suite import Suite
+
+OUT = REPO / "bench" / "out"
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--small-rounds", type=int, default=5, help="rounds at 20 snippets (default 5)")
+    parser.add_argument("--large-rounds", type=int, default=3, help="rounds at 1,000 snippets (default 3)")
+    parser.add_argument("--pages", type=int, default=50, help="pages of the large site (20 snippets each)")
+    parser.add_argument("--jupyter-pages", type=int, default=5,
+                        help="pages of the large site that mkdocs-jupyter builds (default 5)")
+    parser.add_argument("--full", action="store_true", help="mkdocs-jupyter on every page of the large site")
+    parser.add_argument("--small-only", action="store_true", help="skip the 1,000-snippet site")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    plans = [("small", "20 snippets, 2 pages", 2, 10, 2, args.small_rounds, "p00/sigmoid.txt")]
+    if not args.small_only:
+        jupyter_pages = args.pages if args.full else min(args.jupyter_pages, args.pages)
+        plans.append(("large", f"{args.pages * 20:,} snippets, {args.pages} pages", args.pages, 20,
+                      jupyter_pages, args.large_rounds, f"p{args.pages // 2:02d}/softmax_grad.txt"))
+    scales = []
+    for name, title, pages, per_page, jupyter_pages, rounds, edit in plans:
+        log(f"{title}: generating the sites")
+        project = generate(OUT / name, pages, per_page, jupyter_pages, log=lambda m: log("  " + m))
+        samples = Suite(project, edit, log, jupyter_pages).rounds(rounds)
+        scales.append(report.Scale(title, samples, rounds, pages, jupyter_pages))
+
+    text = report.render(scales, environment())
+    print(text)
+    (OUT / "results.md").write_text(text + "\n", encoding="utf-8")
+    (OUT / "results.json").write_text(json.dumps(
+        {s.title: {"seconds": s.samples.seconds, "peak_bytes": s.samples.peak} for s in scales}, indent=1))
+    log(f"done in {time.perf_counter() - started:.0f} s; table also in bench/out/results.md")
+    return 0
+
+
+def environment() -> str:
+    return (f"torch {metadata.version('torch')}, Python {platform.python_version()}, "
+            f"{os.cpu_count()} CPUs, mkdocs {metadata.version('mkdocs')}, "
+            f"Material {metadata.version('mkdocs-material')}, markdown-exec {metadata.version('markdown-exec')}, "
+            f"mkdocs-jupyter {metadata.version('mkdocs-jupyter')}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""The measurements of one benchmark project, repeated in interleaved rounds.
+
+The machine is shared and noisy, so every figure that a ratio compares is
+taken in the same rounds: each round runs every unit once, in an order
+rotated from round to round, and the report compares medians. Units that
+depend on each other (a warm build needs the cold build's cache) stay
+together inside one unit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import measure
+from .sites import REPO, Project
+
+PYTHON = sys.executable
+MKDOCS = str(Path(sys.executable).parent / "mkdocs")
+ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+
+
+@dataclass
+class Samples:
+    seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    peak: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def add(self, key: str, run: measure.Run) -> None:
+        self.seconds[key].append(run.seconds)
+        self.peak[key].append(run.peak)
+
+
+class Suite:
+    def __init__(self, project: Project, edit: str, log, jupyter_pages: int) -> None:
+        self.project = project
+        self.edit = edit  # the snippet an author edits under serve
+        self.log = log
+        self.jupyter_pages = jupyter_pages
+        self.samples = Samples()
+
+    # -- units ---------------------------------------------------------------
+
+    def torch_import(self) -> None:
+        self.samples.add("torch", measure.run([PYTHON, "-c", "import torch"], REPO, ENV))
+
+    def floor(self) -> None:
+        self.samples.add("floor", self._build("floor"))
+
+    def snipdoc(self) -> None:
+        shutil.rmtree(self.project.snipdoc_cache, ignore_errors=True)
+        self.samples.add("cold", self._build("snipdoc"))
+        self.samples.add("warm", self._build("snipdoc"))
+
+    def serve(self) -> None:
+        # A session starts with the cache of earlier builds, as an author's does.
+        answers = self._serve("snipdoc", self.project.snippets_dir / self.edit,
+                              ["edit", "edit", "edit", "build"])
+        start, first, *edits, noop = answers
+        if start["runs"] or first["worker_starts"] != 1 or any(e["worker_starts"] != 1 for e in edits):
+            raise RuntimeError(f"serve did not run as expected: {answers}")
+        self.samples.seconds["serve_start"].append(start["seconds"])
+        self.samples.seconds["serve_first_edit"].append(first["seconds"])
+        self.samples.seconds["serve_edit"].extend(e["seconds"] for e in edits)
+        self.samples.seconds["serve_noop"].append(noop["seconds"])
+        page = self.project.root / "docs-floor" / f"{next(iter(self.project.pages))}.md"
+        _, *edits = self._serve("floor", page, ["edit", "edit"])
+        self.samples.seconds["serve_floor_edit"].extend(e["seconds"] for e in edits)
+
+    def mdexec(self) -> None:
+        self.samples.add("mdexec", self._build("mdexec"))
+
+    def jupyter(self) -> None:
+        shutil.rmtree(self.project.jupyter_cache, ignore_errors=True)
+        self.samples.add("jupyter_cold", self._build("jupyter"))
+        self.samples.add("jupyter_cached", self._build("jupyter"))
+
+    def compute(self) -> None:
+        files = [str(f) for f in self.project.snippet_files]
+        run = measure.run([PYTHON, "-m", "bench.compute", str(self.project.snippets_dir), *files], REPO, ENV)
+        report = json.loads(run.output.strip().splitlines()[-1])
+        if report["failures"]:
+            raise RuntimeError(f"snippets failed when run directly: {report['failures'][:5]}")
+        for key in ("run", "restore", "import_torch"):
+            self.samples.seconds[f"compute_{key}"].append(report[key])
+
+    def pytest(self) -> None:
+        run = measure.run([PYTHON, "-m", "pytest", "-q"], self.project.root, ENV)
+        self.samples.add("pytest", run)
+
+    UNITS = ("torch_import", "floor", "snipdoc", "serve", "mdexec", "jupyter", "compute", "pytest")
+
+    # -- running ---------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """One untimed pass: fills the OS file cache, .pyc files and jieba's dictionary
+        cache, and leaves a complete snipdoc cache for the first serve session."""
+        self.log("  warm-up (not counted)")
+        self._build("floor")
+        shutil.rmtree(self.project.snipdoc_cache, ignore_errors=True)
+        self._build("snipdoc")
+        measure.run([PYTHON, "-c", "import torch"], REPO, ENV)
+
+    def rounds(self, n: int, units: tuple[str, ...] = UNITS) -> Samples:
+        self.warm_up()
+        for r in range(n):
+            order = units[r % len(units):] + units[:r % len(units)]
+            started = time.perf_counter()
+            for unit in order:
+                getattr(self, unit)()
+            self.log(f"  round {r + 1}/{n}: {time.perf_counter() - started:.0f} s")
+        self.samples.notes["jupyter_pages"] = str(self.jupyter_pages)
+        return self.samples
+
+    def _build(self, variant: str) -> measure.Run:
+        config = self.project.config(variant)
+        run = measure.run([MKDOCS, "build", "--strict", "-q", "-f", str(config)], self.project.root, ENV)
+        return run
+
+    def _serve(self, variant: str, edited: Path, commands: list[str]) -> list[dict]:
+        proc = subprocess.run(
+            [PYTHON, "-m", "bench.serve_driver", str(self.project.config(variant)), str(edited)],
+            input="\n".join(commands + ["quit"]) + "\n", capture_output=True, text=True,
+            cwd=REPO, env=ENV, check=False,
+        )
+        answers = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+        if proc.returncode != 0 or len(answers) != len(commands) + 1 or any(a["problems"] for a in answers):
+            raise RuntimeError(f"serve driver failed ({proc.returncode}): {answers}\n{proc.stderr[-3000:]}")
+        return answers
