@@ -37,6 +37,11 @@ def make_site(root: Path, pages: dict[str, str], snippets: dict[str, str]) -> Pa
     return root
 
 
+def text(page: str) -> str:
+    """What a reader sees: highlighted code is split into many spans."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
 def build(root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", *args], cwd=root,
                           capture_output=True, text=True, timeout=300, env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})})
@@ -88,13 +93,18 @@ def test_a_corrupted_cache_entry_is_detected_and_run_again(tmp_path):
         assert "<pre>42</pre>" in (root / "site" / "index.html").read_text(encoding="utf-8")
 
 
-def test_parts_embed_a_named_part(tmp_path):
-    snippet = ">>> x = 1\n\n# part: second\n\n>>> x + 1\n2\n"
-    root = make_site(tmp_path, {"index.md": "::: snippet p.txt part=second\n"}, {"p.txt": snippet})
+def test_parts_embed_a_named_part_and_figures_follow_the_last_part(tmp_path):
+    snippet = (">>> import matplotlib.pyplot as plt\n>>> fig, ax = plt.subplots()\n>>> x = 1\n\n"
+               "# part: second\n\n>>> x + 1\n2\n")
+    pages = {"index.md": "::: snippet p.txt part=second\n", "both.md": "A\n\n::: snippet p.txt\n"}
+    root = make_site(tmp_path, pages, {"p.txt": snippet})
     result = build(root)
     assert result.returncode == 0, result.stderr
     page = (root / "site" / "index.html").read_text(encoding="utf-8")
-    assert "<pre>2</pre>" in page and "x = 1" not in page
+    assert "<pre>2</pre>" in page and "x = 1" not in text(page)
+    assert page.count("snippet-figure") == 1
+    both = (root / "site" / "both" / "index.html").read_text(encoding="utf-8")
+    assert "x = 1" in text(both) and both.count("snippet-figure") == 1
 
 
 @pytest.mark.parametrize("page, snippets, message", [
