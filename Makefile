@@ -28,5 +28,10 @@ test: $(STAMP)
 record: $(STAMP)
 	$(PY) -m snipdoc record $(FILES)
 
+# Prints a Markdown table of medians and ratios; see bench/README.md.
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf site .cache
