@@ -10,7 +10,7 @@ from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 
-from . import assets, render
+from . import assets, notebook, render
 from .engine import Engine
 from .parse import SnippetError, find_directives
 
@@ -28,6 +28,10 @@ class SnippetConfig(base.Config):
     """Seconds one snippet may run before it is stopped."""
     output_limit = c.Type(int, default=100_000)
     """Characters one example may print; more is an error, and the page shows a truncated copy."""
+    notebooks = c.ListOfItems(c.Type(str), default=[])
+    """Pages (paths in docs_dir, e.g. ch12.md) also published as a Jupyter notebook at
+    notebooks/<page>.ipynb, built from the page and its snippets' real outputs. List
+    mkdocs-jupyter after snipdoc under plugins: it renders the notebooks as pages."""
 
 
 class SnippetPlugin(BasePlugin[SnippetConfig]):
@@ -66,6 +70,8 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         files = assets.add_mathjax(files, config)
         if not self.config.enabled:
             return files
+        self.notebooks = notebook.add_to_files(self.config.notebooks, files, config, self.engine,
+                                               self.root / self.config.cache_dir / "generated", self.docs_prefix)
         return files
 
     def on_serve(self, server, *, config, builder):
@@ -86,7 +92,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         for d in reversed(directives):  # from the bottom, so line numbers stay valid
             lines[d.lineno - 1] = self._embed(d, f"{where}:{d.lineno}", blocks)
         self.blocks[page.file.src_uri] = blocks
-        return "\n".join(lines)
+        return notebook.with_page_links("\n".join(lines), page, self.notebooks, config)
 
     def _embed(self, d, where: str, blocks: list[str]) -> str:
         try:

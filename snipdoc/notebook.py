@@ -1,0 +1,425 @@
+"""A chapter page as a Jupyter notebook, built from the same page and the same
+snippet runs as the website.
+
+The page's prose becomes Markdown cells (formulas stay ``$...$``); each
+embedded snippet becomes the code cells the page shows, with the outputs of its
+real run written the way a Jupyter kernel reports them: an expression's value
+as ``execute_result``, printed text as ``stream``, an expected exception as an
+``error`` in a cell tagged ``raises-exception``, a figure as SVG
+``display_data``. A notebook is regenerated only when its key changes: the
+page's converted text and the cache keys of its snippets (which cover their
+bytes, helper modules, versions and engine settings) and the generator's own code.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import posixpath
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urljoin
+
+import nbformat
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File
+from mkdocs.utils import get_relative_url
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from . import cache, render
+from .engine import Engine
+from .parse import Directive, SnippetError, find_directives
+from .run import TRACEBACK_HEADER
+
+FOLDER = "notebooks"  # generated notebooks live at notebooks/<page>.ipynb in the site
+
+# IPython shows values through its pretty printer, which re-wraps what repr
+# prints (a tuple of multi-line tensors gets extra indentation, long lists are
+# folded at 79 columns); the site shows repr, as doctest does. The figure
+# settings are the ones run._figures saves with (keep them equal: the notebook
+# test compares the SVG a kernel draws with the site's, byte for byte).
+SETUP_CODE = """\
+%config PlainTextFormatter.pprint = False
+%config InlineBackend.figure_formats = ["svg"]
+%config InlineBackend.print_figure_kwargs = {"bbox_inches": "tight", "metadata": {"Date": None}}
+import matplotlib
+matplotlib.rcParams["svg.hashsalt"] = "snipdoc"
+matplotlib.rcParams["svg.fonttype"] = "path\""""
+
+SETUP_NOTE = (
+    "下面这个代码格只调整显示方式，不影响计算：输出用 `repr` 显示（IPython 默认的 `pprint` "
+    "会重新排版，例如给元组里的多行张量多加缩进），图用 SVG 显示，并固定 SVG 里的 id，"
+    "这样运行结果与网站上的逐字相同。"
+)
+
+
+def notebook_uri(page_uri: str) -> str:
+    """notebooks/ch12.ipynb for ch12.md: its own folder, so its URL never collides with a page's."""
+    return f"{FOLDER}/{posixpath.splitext(page_uri)[0]}.ipynb"
+
+
+def add_to_files(pages: list[str], files, config, engine: Engine, folder: Path, docs_prefix: str) -> dict[str, Written]:
+    """Write (or keep) the notebook of each listed page and add it to the site's files.
+
+    mkdocs-jupyter, listed after this plugin, then renders each one as a page
+    (its on_files runs after ours and wraps the .ipynb files it finds).
+    """
+    written = {}
+    for page in pages:
+        source = files.get_file_from_path(page)
+        if source is None or not source.is_documentation_page():
+            raise PluginError(f"snipdoc: notebooks: '{page}' is not a page of {docs_prefix}/")
+        uri = notebook_uri(page)
+        if files.get_file_from_path(uri) is not None:
+            raise PluginError(f"snipdoc: {docs_prefix}/{uri} would be replaced by the notebook generated from {page}")
+        urls = _NotebookUrls(uri, config)
+
+        def link(path: str, page=page, urls=urls) -> str | None:
+            target = files.get_file_from_path(posixpath.normpath(posixpath.join(posixpath.dirname(page), path)))
+            return None if target is None else urls.link(target.url)
+
+        intro = {"page": urls.link(source.url), "download": urls.link(urls.download),
+                 "name": posixpath.basename(uri)}
+        path = folder / uri
+        written[page] = build_file(path, Path(source.abs_src_path), f"{docs_prefix}/{page}", engine, link, intro)
+        files.append(File(uri, src_dir=str(folder), dest_dir=config.site_dir,
+                          use_directory_urls=config.use_directory_urls))
+    return written
+
+
+class _NotebookUrls:
+    """Where mkdocs-jupyter puts a notebook: rendered as a page, with the .ipynb beside it."""
+
+    def __init__(self, uri: str, config) -> None:
+        as_page = File(posixpath.splitext(uri)[0] + ".md", src_dir=None, dest_dir=config.site_dir,
+                       use_directory_urls=config.use_directory_urls)
+        self.page = as_page.url
+        folder = posixpath.dirname(as_page.dest_uri)
+        self.download = posixpath.join(folder, posixpath.basename(uri))
+        self.site_url = config.site_url
+
+    def link(self, url: str) -> str:
+        """Absolute when the site's address is known (so a downloaded copy links home too)."""
+        if self.site_url:
+            return urljoin(self.site_url, url)
+        return get_relative_url(url, self.page)
+
+
+def with_page_links(markdown: str, page, notebooks: dict[str, "Written"], config) -> str:
+    """The chapter page, with a note after its title that links to its notebook."""
+    if page.file.src_uri not in notebooks:
+        return markdown
+    uri = notebook_uri(page.file.src_uri)
+    urls = _NotebookUrls(uri, config)
+    relative = posixpath.relpath(uri, posixpath.dirname(page.file.src_uri) or ".")
+    download = get_relative_url(urls.download, page.url)
+    name = posixpath.basename(uri)
+    note = (
+        '!!! info "Jupyter Notebook"\n'
+        f"    本章也是一个 Jupyter Notebook，代码和输出与本页相同，可以下载后在 Jupyter 里从头运行："
+        f'<a href="{download}" download>下载本章的 Jupyter Notebook（{name}）</a>，'
+        f"或者[在线查看 Notebook 版]({relative})。\n"
+    )
+    lines = markdown.split("\n")
+    at = 1 if lines and lines[0].startswith("# ") else 0
+    return "\n".join(lines[:at] + ["", note] + lines[at:])
+
+
+@dataclass
+class Written:
+    path: Path
+    changed: bool  # False: the existing file was already up to date
+
+
+def build_file(path: Path, page_path: Path, page_label: str, engine: Engine,
+               link: Callable[[str], str | None], intro_links: dict[str, str]) -> Written:
+    """Write the notebook of one page at path, unless the one there has the same key."""
+    markdown = page_path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+    try:
+        items = page_items(markdown, page_label, link)
+    except SnippetError as exc:  # the page reports it too; the notebook shows it instead of stale cells
+        items = [exc]
+    snippets = [(d, _load(engine, d, f"{page_label}:{d.lineno}: ")) for d in _directives(items)]
+    key = _key(items, snippets, engine, intro_links)
+    if _stored_key(path) == key:
+        return Written(path, changed=False)
+    nb, complete = assemble(items, snippets, engine, page_label, intro_links)
+    if complete:
+        nb.metadata["snipdoc"]["key"] = key  # a notebook with a failed snippet is never reused
+    data = nbformat.writes(nb).encode() + b"\n"
+    if path.is_file() and path.read_bytes() == data:
+        return Written(path, changed=False)
+    cache.write_atomic(path, data)
+    return Written(path, changed=True)
+
+
+# --- the page ---------------------------------------------------------------
+
+def page_items(markdown: str, page_label: str, link: Callable[[str], str | None]) -> list:
+    """The page as Markdown cell texts and snippet directives, in order."""
+    directives = {d.lineno: d for d in find_directives(markdown, page_label)}
+    items: list = []
+    chunk: list[str] = []
+    for lineno, line in enumerate(markdown.split("\n"), 1):
+        if lineno in directives:
+            items.extend(_markdown_cells(chunk, link))
+            items.append(directives[lineno])
+            chunk = []
+        else:
+            chunk.append(line)
+    items.extend(_markdown_cells(chunk, link))
+    return items
+
+
+def _markdown_cells(lines: list[str], link: Callable[[str], str | None]) -> list[str]:
+    """One cell per heading, so a notebook's outline lists the page's sections."""
+    text = rewrite_links(admonitions_as_quotes("\n".join(lines)), link)
+    cells, current = [], []
+    for line, in_fence in _with_fences(text.split("\n")):
+        if not in_fence and re.match(r"#{1,6} ", line) and current:
+            cells.append(current)
+            current = []
+        current.append(line)
+    cells.append(current)
+    return [body for c in cells if (body := "\n".join(c).strip("\n"))]
+
+
+def _with_fences(lines: list[str]):
+    """Each line with whether it is inside a fenced code block (where nothing is rewritten)."""
+    fence = None
+    for line in lines:
+        m = re.match(r"\s*(`{3,}|~{3,})", line)
+        if m and fence is None:
+            fence = m.group(1)
+            yield line, True
+        elif m and line.strip() == fence:
+            fence = None
+            yield line, True
+        else:
+            yield line, fence is not None
+
+
+_ADMONITION = re.compile(r'^(?:!!!|\?\?\?\+?)\s+(?P<kind>[\w-]+)(?:\s+[\w-]+)*(?:\s+"(?P<title>[^"]*)")?\s*$')
+
+
+def admonitions_as_quotes(text: str) -> str:
+    """Material's ``!!! note "title"`` blocks as block quotes with a bold title: Jupyter
+    does not know admonitions and would run the title into the body."""
+    lines = text.split("\n")
+    out: list[str] = []
+    fenced = [f for _, f in _with_fences(lines)]
+    i = 0
+    while i < len(lines):
+        m = None if fenced[i] else _ADMONITION.match(lines[i])
+        if not m:
+            out.append(lines[i])
+            i += 1
+            continue
+        body, i = _indented_block(lines, i + 1)
+        title = m.group("title")
+        if title is None:
+            title = m.group("kind").capitalize()
+        quoted = ([f"**{title}**", ""] if title else []) + admonitions_as_quotes("\n".join(body)).split("\n")
+        out.extend(f"> {line}" if line else ">" for line in quoted)
+    return "\n".join(out)
+
+
+def _indented_block(lines: list[str], start: int) -> tuple[list[str], int]:
+    end = start
+    while end < len(lines) and (lines[end].startswith(("    ", "\t")) or not lines[end].strip()):
+        end += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1  # trailing blank lines separate the block from what follows
+    body = [line[4:] if line.startswith("    ") else line.lstrip("\t") for line in lines[start:end]]
+    return body, end
+
+
+_LINK = re.compile(r"(!?\[[^\]\n]*\]\()([^)\s]+)((?:\s+\"[^\"\n]*\")?\))")
+
+
+def rewrite_links(text: str, link: Callable[[str], str | None]) -> str:
+    """Relative links (``index.md``, ``img/a.png``) as URLs that work from the notebook."""
+    def repl(m: re.Match) -> str:
+        target = m.group(2)
+        if re.match(r"^([a-zA-Z][\w+.-]*:|#|/)", target):
+            return m.group(0)
+        path, hash_, fragment = target.partition("#")
+        url = link(path)
+        return m.group(0) if url is None else f"{m.group(1)}{url}{hash_}{fragment}{m.group(3)}"
+
+    return "\n".join(line if fenced else _LINK.sub(repl, line)
+                     for line, fenced in _with_fences(text.split("\n")))
+
+
+def _directives(items: list) -> list[Directive]:
+    return [item for item in items if isinstance(item, Directive)]
+
+
+def _load(engine: Engine, d: Directive, where: str):
+    try:
+        return engine.load(d.snippet, where)
+    except SnippetError as exc:
+        return exc
+
+
+# --- the key ----------------------------------------------------------------
+
+def _key(items: list, snippets: list, engine: Engine, intro_links: dict[str, str]) -> str:
+    parts = [_generator_version(), engine.env, intro_links]
+    for item in items:
+        parts.append(item if isinstance(item, str) else str(item) if isinstance(item, SnippetError)
+                     else [item.snippet, item.part])
+    for _, snippet in snippets:
+        parts.append(str(snippet) if isinstance(snippet, SnippetError) else snippet_key(engine, snippet))
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _generator_version() -> str:
+    """The source of the code that writes notebooks: editing it regenerates them all."""
+    h = hashlib.sha256()
+    for module in (__file__, render.__file__):
+        h.update(Path(module).read_bytes())
+    return h.hexdigest()
+
+
+def snippet_key(engine: Engine, snippet) -> str:
+    """The key under which the engine caches this snippet's run (see Engine.result)."""
+    helpers = cache.helper_files([e.source for e in snippet.examples], engine.snippets_dir)
+    return cache.cache_key(snippet.path.read_bytes(), helpers, engine.env, engine.settings)
+
+
+def _stored_key(path: Path) -> str | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["metadata"]["snipdoc"]["key"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+# --- the notebook -----------------------------------------------------------
+
+def assemble(items: list, snippets: list, engine: Engine, page_label: str,
+             intro_links: dict[str, str]) -> tuple[nbformat.NotebookNode, bool]:
+    """The notebook, and whether every snippet ran as recorded."""
+    loaded = iter(snippets)
+    cells = []
+    complete = True
+    first = 0
+    if items and isinstance(items[0], str) and items[0].startswith("# "):
+        title, _, rest = items[0].partition("\n")
+        cells.append(new_markdown_cell(f"{title}\n\n{_intro(engine, intro_links)}"))
+        if rest.strip():
+            cells.append(new_markdown_cell(rest.strip("\n")))
+        first = 1
+    else:
+        cells.append(new_markdown_cell(_intro(engine, intro_links)))
+    cells += [new_markdown_cell(SETUP_NOTE), new_code_cell(SETUP_CODE)]
+    for item in items[first:]:
+        if isinstance(item, str):
+            cells.append(new_markdown_cell(item))
+            continue
+        if isinstance(item, SnippetError):
+            cells.append(_failure([str(item)]))
+            complete = False
+            continue
+        directive, snippet = next(loaded)
+        new, ok = snippet_cells(directive, snippet, engine, f"{page_label}:{directive.lineno}")
+        cells += new
+        complete = complete and ok
+    _number(cells)
+    nb = new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
+        "language_info": {"name": "python", "version": engine.env["python"].split()[0]},
+        "snipdoc": {"page": page_label, "torch": engine.env["torch"]},
+    })
+    nbformat.validate(nb)
+    return nb, complete
+
+
+def _intro(engine: Engine, links: dict[str, str]) -> str:
+    env = engine.env
+    python = env["python"].split()[0]
+    return (
+        f"> 这个 Notebook 由网站上的[同名页面]({links['page']})和它的示例在构建网站时自动生成，"
+        f"内容与页面相同。每一个输出都来自 **torch {env['torch']}**（Python {python}）的真实运行；"
+        f"用同样的版本从头运行，会得到同样的输出。[下载 {links['name']}]({links['download']})"
+    )
+
+
+def snippet_cells(d: Directive, snippet, engine: Engine, where: str) -> tuple[list, bool]:
+    """The code cells of one embedded snippet (the page's grouping), with their outputs."""
+    if isinstance(snippet, SnippetError):
+        return [_failure([str(snippet)])], False
+    examples = snippet.part(d.part)
+    if not examples:
+        return [_failure([f"{where}: snippet '{d.snippet}' has no part '{d.part}'"])], False
+    result = engine.result(snippet)
+    problems = engine.problems(snippet, result)
+    if problems:
+        return [_failure(problems)], False
+    chosen = {id(e) for e in examples}
+    runs = [run for e, run in zip(snippet.examples, result["examples"]) if id(e) in chosen]
+    # The page groups the statements up to each output into one code block; the
+    # example that printed is the last of its group.
+    printed = [(e, run["got"]) for e, run in zip(examples, runs) if run["got"]]
+    cells = []
+    for (code, _, _), (example, got) in zip(render.cells(examples, runs), printed + [(None, "")]):
+        cell = new_code_cell(code)
+        if got:
+            cell.outputs = outputs(example.source, got)
+            if any(o.output_type == "error" for o in cell.outputs):
+                cell.metadata["tags"] = ["raises-exception"]  # nbclient runs on past it
+        cells.append(cell)
+    # A kernel shows a figure once, after the cell that drew it; the page shows the
+    # snippet's figures after each embed, so only the embed that ends the snippet has them.
+    if examples[-1] is snippet.examples[-1]:
+        cells[-1].outputs += [new_output("display_data", data={"image/svg+xml": svg}) for svg in result["figures"]]
+    return cells, True
+
+
+def outputs(source: str, got: str) -> list:
+    """What a kernel reports for the last statement of a cell that doctest saw print got."""
+    start = got.find(TRACEBACK_HEADER)
+    if start >= 0:
+        printed = got[:start]
+        lines = got[start + len(TRACEBACK_HEADER):].split("\n", 1)[1].rstrip("\n").split("\n")
+        name, _, value = lines[0].partition(": ")
+        evalue = "\n".join([value, *lines[1:]]) if value or len(lines) > 1 else ""
+        error = new_output("error", ename=name.rpartition(".")[2], evalue=evalue, traceback=lines)
+        return ([new_output("stream", name="stdout", text=printed)] if printed else []) + [error]
+    if _shows_value(source):
+        text = got[:-1] if got.endswith("\n") else got
+        return [new_output("execute_result", data={"text/plain": text})]
+    return [new_output("stream", name="stdout", text=got)]
+
+
+def _shows_value(source: str) -> bool:
+    """An expression statement other than print(...): its value is the cell's result."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return False
+    if len(body) != 1 or not isinstance(body[0], ast.Expr):
+        return False
+    value = body[0].value
+    return not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "print")
+
+
+def _failure(messages: list[str]) -> nbformat.NotebookNode:
+    body = "\n\n".join(messages)
+    return new_markdown_cell(f"> **示例运行失败**\n\n```text\n{body}\n```")
+
+
+def _number(cells: list) -> None:
+    """Ids and execution counts as a run from the top gives them: equal input, equal bytes."""
+    count = 0
+    for i, cell in enumerate(cells):
+        cell.id = f"cell-{i}"
+        if cell.cell_type == "code":
+            count += 1
+            cell.execution_count = count
+            for output in cell.outputs:
+                if output.output_type == "execute_result":
+                    output.execution_count = count

@@ -1,0 +1,251 @@
+"""The chapter notebooks: built from the same pages and snippets as the site, they
+run top to bottom in a real Jupyter kernel and print what the site shows."""
+
+import copy
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+
+from snipdoc import notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+
+
+def build(root: Path, *args: str) -> subprocess.CompletedProcess:
+    # mkdocs-jupyter keeps its cache relative to the working folder, hence cwd.
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", *args], cwd=root,
+                          capture_output=True, text=True, timeout=600, env=ENV)
+
+
+def configured_notebooks() -> list[str]:
+    from mkdocs.config import load_config
+
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    return list(config.plugins["snipdoc"].config.notebooks)
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The real site, built as the reader gets it (the .ipynb files are the downloads)."""
+    out = tmp_path_factory.mktemp("site")
+    result = build(ROOT, "--site-dir", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+@pytest.fixture(scope="session")
+def kernel_specs(tmp_path_factory) -> KernelSpecManager:
+    """A python3 kernel on this very interpreter: a kernelspec elsewhere on the machine
+    (a user-wide python3 without torch) must not be picked instead."""
+    from ipykernel.kernelspec import write_kernel_spec
+
+    folder = tmp_path_factory.mktemp("kernels")
+    write_kernel_spec(str(folder / "python3"))
+    return KernelSpecManager(kernel_dirs=[str(folder)], ensure_native_kernel=False)
+
+
+def run_in_kernel(nb, specs: KernelSpecManager, cwd: Path):
+    """Run a copy of nb from the top, as a reader's Jupyter does."""
+    ran = copy.deepcopy(nb)
+    for cell in ran.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+    km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=specs)
+    # The reader's kernel picks its own plotting backend; the build's Agg must not leak in.
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    NotebookClient(ran, km=km, timeout=300, resources={"metadata": {"path": str(cwd)}}).execute(env=env)
+    return ran
+
+
+def shown(outputs) -> list[tuple]:
+    """What a reader sees of a cell's outputs (a kernel may split a stream in chunks)."""
+    seen: list[tuple] = []
+    for o in outputs:
+        if o.output_type == "stream":
+            if seen and seen[-1][:2] == ("stream", o.name):
+                seen[-1] = ("stream", o.name, seen[-1][2] + o.text)
+            else:
+                seen.append(("stream", o.name, o.text))
+        elif o.output_type == "execute_result":
+            seen.append(("execute_result", o.data["text/plain"]))
+        elif o.output_type == "display_data":
+            seen.append(("display_data", o.data.get("image/svg+xml", sorted(o.data))))
+        elif o.output_type == "error":
+            seen.append(("error", o.ename, o.evalue))
+    return seen
+
+
+@pytest.mark.parametrize("page", configured_notebooks())
+def test_notebook_runs_in_a_kernel_and_prints_what_the_site_shows(page, site, kernel_specs, tmp_path):
+    uri = notebook.notebook_uri(page)
+    downloaded = site / uri.removesuffix(".ipynb") / uri.rpartition("/")[2]
+    nb = nbformat.read(downloaded, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata.snipdoc.torch == _torch_version()
+    ran = run_in_kernel(nb, kernel_specs, tmp_path)
+    code = [(want, got) for want, got in zip(nb.cells, ran.cells) if want.cell_type == "code"]
+    assert sum(bool(want.outputs) for want, _ in code) > 10  # the chapter's outputs are really there
+    for want, got in code:
+        assert shown(got.outputs) == shown(want.outputs), f"{page}: the cell\n{want.source}\nprints differently in a kernel"
+        # Counts as a run from the top numbers them: the file looks freshly executed.
+        assert got.execution_count == want.execution_count
+
+
+def _torch_version() -> str:
+    from importlib.metadata import version
+
+    return version("torch")
+
+
+# --- a tiny site with one notebook ---------------------------------------------
+
+TINY_YML = """\
+site_name: t
+theme:
+  name: material
+  language: zh
+  font: false
+markdown_extensions:
+  - admonition
+  - pymdownx.superfences
+  - pymdownx.arithmatex:
+      generic: true
+plugins:
+  - snipdoc:
+      timeout: 30
+      notebooks: [ch.md]
+  - mkdocs-jupyter:
+      ignore: ["*.md", "*.py"]
+      execute: false
+      allow_errors: false
+      include_source: true
+"""
+
+TINY_PAGE = """\
+# 小章
+
+公式 $e^{x}$，另见[首页](index.md)。
+
+!!! note "提示"
+    注意 $\\sigma(x)$。
+
+::: snippet t/a.txt
+
+结尾。
+"""
+
+# One output of each kind a kernel reports: a value (a tuple of multi-line
+# tensors, which IPython's pretty printer would re-indent), printed text, an
+# expected exception, a figure.
+TINY_SNIPPET = """\
+>>> import torch
+>>> t = torch.arange(6.).reshape(2, 3)
+>>> t, t
+(tensor([[0., 1., 2.],
+        [3., 4., 5.]]), tensor([[0., 1., 2.],
+        [3., 4., 5.]]))
+>>> print("printed")
+printed
+>>> torch.full([1], 2).requires_grad_()
+Traceback (most recent call last):
+    ...
+RuntimeError: only Tensors of floating point dtype can require gradients
+>>> import matplotlib.pyplot as plt
+>>> fig, ax = plt.subplots(figsize=(2, 2))
+>>> _ = ax.plot([0, 1], [1, 0])
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path) -> Path:
+    root = tmp_path / "tiny"
+    for name, text in {"mkdocs.yml": TINY_YML, "docs/index.md": "# 首页\n", "docs/ch.md": TINY_PAGE,
+                       "snippets/t/a.txt": TINY_SNIPPET}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def built(root: Path) -> subprocess.CompletedProcess:
+    result = build(root)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def downloaded(root: Path):
+    return nbformat.read(root / "site" / "notebooks" / "ch" / "ch.ipynb", as_version=4)
+
+
+def test_notebook_has_each_kind_of_output_and_a_kernel_prints_the_same(tiny, kernel_specs, tmp_path):
+    built(tiny)
+    nb = downloaded(tiny)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert markdown.startswith("# 小章\n\n> ")
+    assert f"torch {_torch_version()}" in nb.cells[0].source  # from the run's environment
+    assert "$e^{x}$" in markdown and "[首页](../../)" in markdown
+    assert "> **提示**\n>\n> 注意 $\\sigma(x)$。" in markdown  # Jupyter has no admonitions
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code[0].source == notebook.SETUP_CODE
+    # The page's grouping: the statements up to each output form one cell.
+    assert [c.source for c in code[1:]] == [
+        "import torch\nt = torch.arange(6.).reshape(2, 3)\nt, t",
+        'print("printed")',
+        "torch.full([1], 2).requires_grad_()",
+        "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(2, 2))\n_ = ax.plot([0, 1], [1, 0])",
+    ]
+    assert [[o.output_type for o in c.outputs] for c in code[1:]] == [
+        ["execute_result"], ["stream"], ["error"], ["display_data"]]
+    error = code[3].outputs[0]
+    assert (error.ename, error.evalue) == ("RuntimeError", "only Tensors of floating point dtype can require gradients")
+    assert code[3].metadata.tags == ["raises-exception"]
+    assert code[4].outputs[0].data["image/svg+xml"].lstrip().startswith("<?xml")
+
+    ran = run_in_kernel(nb, kernel_specs, tmp_path)
+    for want, got in zip(code, [c for c in ran.cells if c.cell_type == "code"]):
+        assert shown(got.outputs) == shown(want.outputs), want.source
+
+
+def test_editing_a_snippet_changes_the_notebook_on_the_next_build(tiny):
+    built(tiny)
+    assert "printed\n" in [o.get("text") for c in downloaded(tiny).cells for o in c.get("outputs", [])]
+    snippet = tiny / "snippets" / "t" / "a.txt"
+    snippet.write_text(TINY_SNIPPET.replace('print("printed")\nprinted', 'print("edited")\nedited'), encoding="utf-8")
+    second = built(tiny)
+    assert "snippets: 1 executed" in second.stderr
+    texts = [o.get("text") for c in downloaded(tiny).cells for o in c.get("outputs", [])]
+    assert "edited\n" in texts and "printed\n" not in texts
+    page = (tiny / "site" / "notebooks" / "ch" / "index.html").read_text(encoding="utf-8")
+    assert "edited" in page and "printed" not in page
+
+
+def test_an_unchanged_chapter_does_not_regenerate_its_notebook(tiny):
+    built(tiny)
+    generated = tiny / ".cache" / "snipdoc" / "generated" / "notebooks" / "ch.ipynb"
+    before = generated.stat().st_mtime_ns
+    time.sleep(0.05)
+    second = built(tiny)
+    assert generated.stat().st_mtime_ns == before
+    assert "snippets: 0 executed" in second.stderr
+    assert "Cache hit" in second.stderr and "Cache miss" not in second.stderr  # mkdocs-jupyter's own cache
+
+
+def test_the_chapter_page_links_to_its_notebook_and_the_download_exists(tiny):
+    built(tiny)
+    site = tiny / "site"
+    chapter = (site / "ch" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="../notebooks/ch/ch.ipynb" download>' in chapter
+    assert '<a href="../notebooks/ch/">' in chapter
+    assert (site / "notebooks" / "ch" / "ch.ipynb").read_bytes() == (
+        tiny / ".cache" / "snipdoc" / "generated" / "notebooks" / "ch.ipynb").read_bytes()
+    # The rendered notebook links to its own download and back to the chapter.
+    rendered = (site / "notebooks" / "ch" / "index.html").read_text(encoding="utf-8")
+    assert 'href="ch.ipynb"' in rendered and 'href="../../ch/"' in rendered
