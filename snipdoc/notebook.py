@@ -24,7 +24,9 @@ from typing import Callable
 from urllib.parse import urljoin
 
 import nbformat
+from markdown.extensions import toc
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
@@ -33,6 +35,8 @@ from . import cache, render
 from .engine import Engine
 from .parse import Directive, SnippetError, find_directives
 from .run import TRACEBACK_HEADER
+
+log = get_plugin_logger(__name__)
 
 FOLDER = "notebooks"  # generated notebooks live at notebooks/<page>.ipynb in the site
 
@@ -67,7 +71,7 @@ def add_to_files(pages: list[str], files, config, engine: Engine, folder: Path, 
     mkdocs-jupyter, listed after this plugin, then renders each one as a page
     (its on_files runs after ours and wraps the .ipynb files it finds).
     """
-    written = {}
+    written: dict[str, Written] = {}
     for page in pages:
         source = files.get_file_from_path(page)
         if source is None or not source.is_documentation_page():
@@ -87,6 +91,9 @@ def add_to_files(pages: list[str], files, config, engine: Engine, folder: Path, 
         written[page] = build_file(path, Path(source.abs_src_path), f"{docs_prefix}/{page}", engine, link, intro)
         files.append(File(uri, src_dir=str(folder), dest_dir=config.site_dir,
                           use_directory_urls=config.use_directory_urls))
+    if written:
+        fresh = sum(w.generated for w in written.values())
+        log.info(f"notebooks: {fresh} generated, {len(written) - fresh} up to date")
     return written
 
 
@@ -128,10 +135,43 @@ def with_page_links(markdown: str, page, notebooks: dict[str, "Written"], config
     return "\n".join(lines[:at] + ["", note] + lines[at:])
 
 
+_HEADING = re.compile(r'<h([1-6]) id="[^"]*">(.*?)<a class="anchor-link" href="#[^"]*">', re.S)
+
+
+def heading_anchors(html: str, page, notebooks: dict[str, "Written"], config) -> str:
+    """Give a notebook page's headings the anchors the site's Markdown pages get.
+
+    mkdocs-jupyter keeps only ASCII in heading ids (a Chinese heading gets
+    id=""), while its table of contents links Python-Markdown's own slugs
+    (#_2): the links in the sidebar would lead nowhere.
+    """
+    if page.file.src_uri not in {notebook_uri(p) for p in notebooks}:
+        return html
+    links = list(_flatten(page.toc))
+    headings = list(_HEADING.finditer(html))
+    if len(links) != len(headings):
+        return html  # not the structure this was written for: leave it alone
+    options = config.mdx_configs.get("toc", {})
+    slugify = options.get("slugify", toc.slugify)
+    used: set[str] = set()
+    out, last = [], 0
+    for m, link in zip(headings, links):
+        link.id = toc.unique(slugify(link.title, options.get("separator", "-")), used)
+        out.append(f'{html[last:m.start()]}<h{m[1]} id="{link.id}">{m[2]}<a class="anchor-link" href="#{link.id}">')
+        last = m.end()
+    return "".join(out) + html[last:]
+
+
+def _flatten(links):
+    for link in links:
+        yield link
+        yield from _flatten(link.children)
+
+
 @dataclass
 class Written:
     path: Path
-    changed: bool  # False: the existing file was already up to date
+    generated: bool  # False: the key matched, nothing was read or written
 
 
 def build_file(path: Path, page_path: Path, page_label: str, engine: Engine,
@@ -145,15 +185,15 @@ def build_file(path: Path, page_path: Path, page_label: str, engine: Engine,
     snippets = [(d, _load(engine, d, f"{page_label}:{d.lineno}: ")) for d in _directives(items)]
     key = _key(items, snippets, engine, intro_links)
     if _stored_key(path) == key:
-        return Written(path, changed=False)
+        return Written(path, generated=False)
     nb, complete = assemble(items, snippets, engine, page_label, intro_links)
     if complete:
         nb.metadata["snipdoc"]["key"] = key  # a notebook with a failed snippet is never reused
     data = nbformat.writes(nb).encode() + b"\n"
-    if path.is_file() and path.read_bytes() == data:
-        return Written(path, changed=False)
-    cache.write_atomic(path, data)
-    return Written(path, changed=True)
+    # Same bytes, same file: its mtime stays, and so does mkdocs-jupyter's cached page.
+    if not (path.is_file() and path.read_bytes() == data):
+        cache.write_atomic(path, data)
+    return Written(path, generated=True)
 
 
 # --- the page ---------------------------------------------------------------

@@ -3,9 +3,9 @@ run top to bottom in a real Jupyter kernel and print what the site shows."""
 
 import copy
 import os
+import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
@@ -119,6 +119,10 @@ markdown_extensions:
   - pymdownx.superfences
   - pymdownx.arithmatex:
       generic: true
+  - toc:
+      slugify: !!python/object/apply:pymdownx.slugs.slugify
+        kwds:
+          case: lower
 plugins:
   - snipdoc:
       timeout: 30
@@ -137,6 +141,8 @@ TINY_PAGE = """\
 
 !!! note "提示"
     注意 $\\sigma(x)$。
+
+## 小节
 
 ::: snippet t/a.txt
 
@@ -165,9 +171,7 @@ RuntimeError: only Tensors of floating point dtype can require gradients
 """
 
 
-@pytest.fixture
-def tiny(tmp_path) -> Path:
-    root = tmp_path / "tiny"
+def make_tiny(root: Path) -> Path:
     for name, text in {"mkdocs.yml": TINY_YML, "docs/index.md": "# 首页\n", "docs/ch.md": TINY_PAGE,
                        "snippets/t/a.txt": TINY_SNIPPET}.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -181,12 +185,23 @@ def built(root: Path) -> subprocess.CompletedProcess:
     return result
 
 
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    """The tiny site after its first build (tests that edit it work on a copy)."""
+    root = make_tiny(tmp_path_factory.mktemp("tiny"))
+    first = built(root)
+    assert "notebooks: 1 generated, 0 up to date" in first.stderr
+    return root
+
+
 def downloaded(root: Path):
     return nbformat.read(root / "site" / "notebooks" / "ch" / "ch.ipynb", as_version=4)
 
 
+GENERATED = Path(".cache", "snipdoc", "generated", "notebooks", "ch.ipynb")
+
+
 def test_notebook_has_each_kind_of_output_and_a_kernel_prints_the_same(tiny, kernel_specs, tmp_path):
-    built(tiny)
     nb = downloaded(tiny)
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert markdown.startswith("# 小章\n\n> ")
@@ -214,38 +229,37 @@ def test_notebook_has_each_kind_of_output_and_a_kernel_prints_the_same(tiny, ker
         assert shown(got.outputs) == shown(want.outputs), want.source
 
 
-def test_editing_a_snippet_changes_the_notebook_on_the_next_build(tiny):
-    built(tiny)
-    assert "printed\n" in [o.get("text") for c in downloaded(tiny).cells for o in c.get("outputs", [])]
-    snippet = tiny / "snippets" / "t" / "a.txt"
-    snippet.write_text(TINY_SNIPPET.replace('print("printed")\nprinted', 'print("edited")\nedited'), encoding="utf-8")
-    second = built(tiny)
-    assert "snippets: 1 executed" in second.stderr
-    texts = [o.get("text") for c in downloaded(tiny).cells for o in c.get("outputs", [])]
-    assert "edited\n" in texts and "printed\n" not in texts
-    page = (tiny / "site" / "notebooks" / "ch" / "index.html").read_text(encoding="utf-8")
-    assert "edited" in page and "printed" not in page
-
-
-def test_an_unchanged_chapter_does_not_regenerate_its_notebook(tiny):
-    built(tiny)
-    generated = tiny / ".cache" / "snipdoc" / "generated" / "notebooks" / "ch.ipynb"
-    before = generated.stat().st_mtime_ns
-    time.sleep(0.05)
-    second = built(tiny)
-    assert generated.stat().st_mtime_ns == before
-    assert "snippets: 0 executed" in second.stderr
-    assert "Cache hit" in second.stderr and "Cache miss" not in second.stderr  # mkdocs-jupyter's own cache
-
-
 def test_the_chapter_page_links_to_its_notebook_and_the_download_exists(tiny):
-    built(tiny)
     site = tiny / "site"
     chapter = (site / "ch" / "index.html").read_text(encoding="utf-8")
     assert '<a href="../notebooks/ch/ch.ipynb" download>' in chapter
     assert '<a href="../notebooks/ch/">' in chapter
-    assert (site / "notebooks" / "ch" / "ch.ipynb").read_bytes() == (
-        tiny / ".cache" / "snipdoc" / "generated" / "notebooks" / "ch.ipynb").read_bytes()
+    assert (site / "notebooks" / "ch" / "ch.ipynb").read_bytes() == (tiny / GENERATED).read_bytes()
     # The rendered notebook links to its own download and back to the chapter.
     rendered = (site / "notebooks" / "ch" / "index.html").read_text(encoding="utf-8")
     assert 'href="ch.ipynb"' in rendered and 'href="../../ch/"' in rendered
+    # Its headings have the site's readable anchors, and its table of contents links them.
+    assert '<h2 id="小节">' in rendered and '<a href="#小节" class="md-nav__link">' in rendered
+
+
+def test_an_unchanged_chapter_does_not_regenerate_its_notebook(tiny):
+    before = (tiny / GENERATED).stat().st_mtime_ns
+    second = built(tiny)
+    assert "notebooks: 0 generated, 1 up to date" in second.stderr
+    assert (tiny / GENERATED).stat().st_mtime_ns == before
+    assert "snippets: 0 executed" in second.stderr
+    assert "Cache hit" in second.stderr and "Cache miss" not in second.stderr  # mkdocs-jupyter's own cache
+
+
+def test_editing_a_snippet_changes_the_notebook_on_the_next_build(tiny, tmp_path):
+    root = tmp_path / "copy"
+    shutil.copytree(tiny, root)
+    assert "printed\n" in [o.get("text") for c in downloaded(root).cells for o in c.get("outputs", [])]
+    snippet = root / "snippets" / "t" / "a.txt"
+    snippet.write_text(TINY_SNIPPET.replace('print("printed")\nprinted', 'print("edited")\nedited'), encoding="utf-8")
+    second = built(root)
+    assert "snippets: 1 executed" in second.stderr and "notebooks: 1 generated" in second.stderr
+    texts = [o.get("text") for c in downloaded(root).cells for o in c.get("outputs", [])]
+    assert "edited\n" in texts and "printed\n" not in texts
+    page = (root / "site" / "notebooks" / "ch" / "index.html").read_text(encoding="utf-8")
+    assert "edited" in page and "printed" not in page
