@@ -138,15 +138,22 @@ def with_page_links(markdown: str, page, notebooks: dict[str, "Written"], config
 _HEADING = re.compile(r'<h([1-6]) id="[^"]*">(.*?)<a class="anchor-link" href="#[^"]*">', re.S)
 
 
-def heading_anchors(html: str, page, notebooks: dict[str, "Written"], config) -> str:
+def finish_page(html: str, page, notebooks: dict[str, "Written"], config) -> str:
+    """A rendered notebook page as a page of this site."""
+    if page.file.src_uri not in {notebook_uri(p) for p in notebooks}:
+        return html
+    # Search would list every section twice; it leads to the chapter, which links here.
+    page.meta["search"] = {"exclude": True}
+    return heading_anchors(html, page, config)
+
+
+def heading_anchors(html: str, page, config) -> str:
     """Give a notebook page's headings the anchors the site's Markdown pages get.
 
     mkdocs-jupyter keeps only ASCII in heading ids (a Chinese heading gets
     id=""), while its table of contents links Python-Markdown's own slugs
     (#_2): the links in the sidebar would lead nowhere.
     """
-    if page.file.src_uri not in {notebook_uri(p) for p in notebooks}:
-        return html
     links = list(_flatten(page.toc))
     headings = list(_HEADING.finditer(html))
     if len(links) != len(headings):

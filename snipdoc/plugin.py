@@ -128,7 +128,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         for i, block in enumerate(self.blocks.get(page.file.src_uri, ())):
             html = html.replace(f"<p>{render.PLACEHOLDER.format(i)}</p>", block)
         if self.config.enabled:
-            html = notebook.heading_anchors(html, page, self.notebooks, config)
+            html = notebook.finish_page(html, page, self.notebooks, config)
         return html
 
     def on_env(self, env, *, config, files):

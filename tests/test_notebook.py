@@ -124,6 +124,7 @@ markdown_extensions:
         kwds:
           case: lower
 plugins:
+  - search
   - snipdoc:
       timeout: 30
       notebooks: [ch.md]
@@ -240,6 +241,9 @@ def test_the_chapter_page_links_to_its_notebook_and_the_download_exists(tiny):
     assert 'href="ch.ipynb"' in rendered and 'href="../../ch/"' in rendered
     # Its headings have the site's readable anchors, and its table of contents links them.
     assert '<h2 id="小节">' in rendered and '<a href="#小节" class="md-nav__link">' in rendered
+    # Search leads to the chapter, not to a second copy of each of its sections.
+    index = (site / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert '"location":"ch/' in index and '"location":"notebooks/' not in index
 
 
 def test_an_unchanged_chapter_does_not_regenerate_its_notebook(tiny):
