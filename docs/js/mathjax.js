@@ -12,11 +12,12 @@ window.MathJax = {
     packages: { "[-]": ["noundefined"] },
   },
   options: {
-    // Typeset only the formulas: arithmatex's spans on Markdown pages, rendered Markdown and
-    // LaTeX cells on notebook pages. A snippet's output is printed text: a "$x$" in it stays as is.
+    // Typeset only formulas: arithmatex's spans on Markdown pages, rendered Markdown and LaTeX
+    // cells on notebook pages, and search results (they quote the page's text, formulas included).
+    // A snippet's output is printed text: a "$x$" in it stays as it is.
     // (Material's suggested ignoreHtmlClass ".*|" would skip the notebook cells.)
     ignoreHtmlClass: "md-header|md-container|md-dialog|snippet-output",
-    processHtmlClass: "arithmatex|jp-RenderedMarkdown|jp-RenderedLatex",
+    processHtmlClass: "arithmatex|jp-RenderedMarkdown|jp-RenderedLatex|md-search-result__article",
   },
   startup: {
     // Each page is typeset below, once Material says its content is in place.
@@ -24,14 +25,46 @@ window.MathJax = {
   },
 };
 
-// document$ emits for every page Material shows (also after instant navigation). Chaining on
-// MathJax.startup.promise keeps typesetting runs in order, and lets anyone wait for the
-// formulas of the current page with `await MathJax.startup.promise`.
-document$.subscribe(() => {
+// Typesetting runs one after another on MathJax.startup.promise, so anyone can wait for
+// the formulas shown so far with `await MathJax.startup.promise`.
+function typeset(elements, fresh) {
   MathJax.startup.promise = MathJax.startup.promise.then(() => {
-    MathJax.startup.output.clearCache();
-    MathJax.typesetClear();
-    MathJax.texReset();
-    return MathJax.typesetPromise();
-  }).catch((error) => console.error("MathJax:", error));  // reported, and the next page still typesets
+    if (fresh) {
+      MathJax.startup.output.clearCache();
+      MathJax.typesetClear();
+      MathJax.texReset();
+    }
+    return MathJax.typesetPromise(elements);
+  }).then(markWideFormulas).catch((error) => console.error("MathJax:", error));  // reported, and later runs still happen
+}
+
+// MathJax 3 cannot break a formula across lines. One in running text that is wider than its
+// paragraph (on a phone) would make the whole page scroll sideways: CSS gives it a line of
+// its own that scrolls, like a display formula.
+function markWideFormulas() {
+  for (const math of document.querySelectorAll(".md-content mjx-container:not([display='true'])")) {
+    const block = math.parentElement.closest("p, li, dd, td, th, div");
+    if (!block || !math.firstElementChild) continue;
+    const style = getComputedStyle(block);
+    const room = block.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    math.classList.toggle("mjx-too-wide", math.firstElementChild.getBoundingClientRect().width > room);
+  }
+}
+let resizing = false;
+window.addEventListener("resize", () => {
+  if (resizing) return;
+  resizing = true;
+  requestAnimationFrame(() => { resizing = false; markWideFormulas(); });
 });
+
+// document$ emits for every page Material shows (also after instant navigation).
+document$.subscribe(() => typeset(null, true));
+
+// The search box lives outside the page content and stays across pages: watch it once.
+const searchResults = document.querySelector(".md-search-result__list");
+if (searchResults) {
+  new MutationObserver((changes) => {
+    const added = changes.flatMap((change) => [...change.addedNodes]).filter((node) => node.isConnected);
+    if (added.length) typeset(added, false);
+  }).observe(searchResults, { childList: true });
+}

@@ -1,0 +1,535 @@
+"""The built site in a real browser (headless Chromium): every page of it, in light and
+dark mode on a desktop and on a 375 px phone.
+
+A reader may be offline or behind a firewall, reads Chinese, and may be on a phone, so
+every page must load only from the site itself, show every formula typeset, keep the
+snippets' outputs readable in both colour schemes, copy runnable code, find Chinese words
+in search, and pass axe's accessibility checks. Pages are found in the built site, so
+pages added later are checked too. Each check is a function that the negative tests at
+the end also run, on pages broken on purpose, to show it fails when it should.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SEARCH_BOX = 'input.md-search__input[data-md-component="search-query"]'
+SEARCH_RESULT = "ol.md-search-result__list > li.md-search-result__item"
+COPY_BUTTON = 'button.md-code__button[data-md-type="copy"]'
+
+MODES = {
+    "light": dict(viewport={"width": 1280, "height": 800}, color_scheme="light"),
+    "dark": dict(viewport={"width": 1280, "height": 800}, color_scheme="dark"),
+    "phone": dict(viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True,
+                  has_touch=True, color_scheme="light"),
+}
+
+# Blocks that may scroll sideways on a phone: code, outputs, display formulas (a long
+# equation cannot wrap), tables (Material puts them in a scroll box) and notebook outputs.
+MAY_SCROLL = ("pre, code, .highlight, .highlight-ipynb, .snippet-output, div.arithmatex, mjx-container, "
+              ".md-typeset__scrollwrap, .jp-OutputArea-output")
+
+# Resolves to the time (ms after navigation start) at which the formulas of the page were
+# typeset and their fonts loaded. Runs after Material's own DOMContentLoaded handler has
+# queued the page's typesetting on MathJax.startup.promise.
+FORMULAS_SHOWN_JS = """
+document.addEventListener("DOMContentLoaded", () => setTimeout(() => {
+  const startup = window.MathJax && window.MathJax.startup;
+  const typeset = startup && startup.promise ? startup.promise : Promise.resolve();
+  window.__formulasShown = typeset
+    .then(() => new Promise((done) => requestAnimationFrame(done)))
+    .then(() => document.fonts.ready)
+    .then(() => performance.now());
+}));
+"""
+
+# Helpers the checks below share, defined once per page.
+HELPERS_JS = """
+window.__check = {
+  rgba(css) {
+    const m = css.match(/[\\d.]+/g).map(Number);
+    return [m[0], m[1], m[2], m.length > 3 ? m[3] : 1];
+  },
+  // The colour behind an element: its own and its ancestors' backgrounds, composited.
+  background(el) {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const c = this.rgba(getComputedStyle(e).backgroundColor);
+      if (c[3] > 0) layers.push(c);
+      if (c[3] >= 1) break;
+    }
+    let out = [255, 255, 255];
+    for (const c of layers.reverse()) out = out.map((v, i) => c[i] * c[3] + v * (1 - c[3]));
+    return out;
+  },
+  luminance(rgb) {
+    const [r, g, b] = rgb.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  },
+  contrast(el) {
+    const bg = this.background(el);
+    const c = this.rgba(getComputedStyle(el).color);
+    const fg = bg.map((v, i) => c[i] * c[3] + v * (1 - c[3]));
+    const [hi, lo] = [this.luminance(fg), this.luminance(bg)].sort((a, b) => b - a);
+    return Math.round(((hi + 0.05) / (lo + 0.05)) * 100) / 100;
+  },
+  shown(el) {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && el.checkVisibility({ opacityProperty: true, visibilityProperty: true });
+  },
+  describe(el) {
+    const cls = typeof el.className === "string" && el.className ? "." + el.className.trim().split(/\\s+/).join(".") : "";
+    return el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + cls;
+  },
+};
+"""
+
+MATH_PROBLEMS_JS = """
+() => {
+  const problems = [];
+  for (const e of document.querySelectorAll("mjx-merror, [data-mjx-error]"))
+    problems.push("TeX error: " + (e.getAttribute("data-mjx-error") || e.textContent).slice(0, 100));
+  for (const e of document.querySelectorAll(".arithmatex"))
+    if (!e.querySelector("mjx-container")) problems.push("not typeset: " + e.textContent.trim().slice(0, 100));
+  // TeX a reader would see as text: anywhere but code, outputs and typeset math.
+  const skip = "pre, code, kbd, samp, script, style, textarea, mjx-container, .snippet-output, .snippet-failure";
+  const tex = /\\$|\\\\[()[\\]]|\\\\[A-Za-z]+/;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node; (node = walker.nextNode()); ) {
+    const el = node.parentElement;
+    if (tex.test(node.data) && !el.closest(skip) && el.checkVisibility())
+      problems.push("raw TeX visible in " + __check.describe(el) + ": " + node.data.trim().slice(0, 100));
+  }
+  return problems;
+}
+"""
+
+OUTPUTS_JS = """
+() => [...document.querySelectorAll(".snippet-output, .jp-OutputArea-output")].map((e) => {
+  const text = e.querySelector("pre") || e;
+  return {
+    what: __check.describe(e),
+    text: text.textContent,
+    shown: __check.shown(e) && (text.textContent.trim() !== "" || !!e.querySelector("img, svg")),
+    typeset: e.querySelectorAll("mjx-container").length,
+    contrast: __check.contrast(text),
+  };
+})
+"""
+
+FORMULA_CONTRAST_JS = """
+() => [...document.querySelectorAll("mjx-container")].filter((e) => __check.shown(e))
+  .map((e) => ({ tex: e.closest(".arithmatex, p, li, div").textContent.slice(0, 60), contrast: __check.contrast(e) }))
+"""
+
+SIDEWAYS_JS = """
+(mayScroll) => {
+  const width = document.documentElement.clientWidth;
+  const problems = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    if (!__check.shown(el)) continue;
+    const style = getComputedStyle(el);
+    // A box that scrolls sideways itself.
+    if (["auto", "scroll"].includes(style.overflowX) && el.scrollWidth > el.clientWidth + 1 && !el.matches(mayScroll))
+      problems.push("scrolls sideways: " + __check.describe(el));
+    // A box that sticks out of the screen, unless an ancestor clips or scrolls it.
+    if (el.getBoundingClientRect().right <= width + 1) continue;
+    let holder = el.parentElement;
+    while (holder && holder !== document.body && getComputedStyle(holder).overflowX === "visible") holder = holder.parentElement;
+    const clipped = holder && holder !== document.body &&
+      (["hidden", "clip"].includes(getComputedStyle(holder).overflowX) || holder.matches(mayScroll));
+    if (!clipped) problems.push("wider than the screen: " + __check.describe(el));
+  }
+  return { scrollWidth: document.documentElement.scrollWidth, width, problems };
+}
+"""
+
+HEADINGS_JS = """
+() => [...document.querySelectorAll("article h1, article h2, article h3, article h4, article h5, article h6")]
+  .map((h) => ({ id: h.id, text: h.textContent.replace(/[¶\\s]+$/, "") }))
+"""
+
+# The text of the section a search result links to: its heading up to the next heading.
+SECTION_TEXT_JS = """
+async (href) => {
+  const url = new URL(href);
+  const html = await (await fetch(url.pathname)).text();
+  const doc = new DOMParser().parseFromString(html, "text/html");
+  const article = doc.querySelector("article") || doc.body;
+  const id = decodeURIComponent(url.hash.slice(1));
+  if (!id) return article.textContent;
+  const heading = doc.getElementById(id);
+  if (!heading) return null;
+  let text = heading.textContent;
+  for (let e = heading.nextElementSibling; e && !/^H[1-6]$/.test(e.tagName); e = e.nextElementSibling) text += e.textContent;
+  return text;
+}
+"""
+
+
+@dataclass
+class Loaded:
+    """A page open in a browser context, with what happened while it loaded."""
+
+    url: str
+    mode: str
+    page: object
+    requests: list = field(default_factory=list)
+    console: list = field(default_factory=list)
+    dialogs: list = field(default_factory=list)
+    formulas_ms: float | None = None
+
+    def foreign_requests(self) -> list[str]:
+        return [r.url for r in self.requests if not _is_local(r.url)]
+
+
+def _is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("data", "blob", "about") or parts.hostname == "127.0.0.1"
+
+
+def _block_other_hosts(route):
+    if _is_local(route.request.url):
+        route.continue_()
+    else:
+        route.abort("blockedbyclient")
+
+
+def open_page(browser, url: str, mode: str = "light", abort: str | None = None, **context_options) -> Loaded:
+    """Load url in a fresh context (a cold cache, like a first visit), recording every
+    request and blocking all but the site's own, so no test depends on the internet.
+    abort: a URL pattern to make fail as well."""
+    context = browser.new_context(**{**MODES[mode], **context_options})
+    context.route("**/*", _block_other_hosts)
+    if abort:
+        context.route(abort, lambda route: route.abort())
+    page = context.new_page()
+    loaded = Loaded(url, mode, page)
+    context.on("request", lambda request: loaded.requests.append(request))
+    page.on("console", lambda m: m.type in ("error", "warning") and loaded.console.append(f"{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: loaded.console.append(f"uncaught: {e}"))
+    page.on("dialog", lambda d: (loaded.dialogs.append(d.message), d.dismiss()))
+    page.add_init_script(FORMULAS_SHOWN_JS)
+    page.add_init_script(HELPERS_JS)
+    page.goto(url, wait_until="load")
+    loaded.formulas_ms = page.evaluate("window.__formulasShown")
+    return loaded
+
+
+def math_problems(loaded: Loaded) -> list[str]:
+    return loaded.page.evaluate(MATH_PROBLEMS_JS)
+
+
+def output_problems(loaded: Loaded, min_contrast: float = 4.5) -> list[str]:
+    problems = []
+    for out in loaded.page.evaluate(OUTPUTS_JS):
+        name = f"{out['what']} {out['text'][:40]!r}"
+        if not out["shown"]:
+            problems.append(f"not shown: {name}")
+        if out["typeset"]:
+            problems.append(f"output read as TeX: {name}")
+        if out["contrast"] < min_contrast:
+            problems.append(f"contrast {out['contrast']} < {min_contrast}: {name}")
+    return problems
+
+
+def sideways_problems(loaded: Loaded) -> list[str]:
+    found = loaded.page.evaluate(SIDEWAYS_JS, MAY_SCROLL)
+    problems = found["problems"]
+    if found["scrollWidth"] > found["width"]:
+        problems.append(f"the page scrolls sideways: {found['scrollWidth']} px wide on a {found['width']} px screen")
+    return problems
+
+
+COPY_ALL_JS = """
+async (buttons) => {
+  const copies = [];
+  for (const [i, button] of buttons.entries()) {
+    if (i > 0) {  // the first was clicked by the test itself, as a reader does
+      await navigator.clipboard.writeText("");
+      button.click();
+    }
+    const box = button.closest(".highlight");
+    const next = box && box.nextElementSibling;
+    copies.push({
+      copied: await navigator.clipboard.readText(),
+      code: document.querySelector(button.dataset.clipboardTarget).textContent,
+      python: !!(box && box.matches(".language-python, .language-py")),
+      output: next && next.matches(".snippet-output") ? next.textContent : "",
+    });
+  }
+  return copies;
+}
+"""
+
+
+def copy_problems(loaded: Loaded) -> list[str]:
+    """Press every copy button; what lands on the clipboard must be the block's code and
+    nothing else: no prompts, not the output shown below it, and Python that compiles."""
+    page, problems = loaded.page, []
+    buttons = page.locator(COPY_BUTTON)
+    if not buttons.count():
+        return []
+    page.evaluate("navigator.clipboard.writeText('')")
+    buttons.first.click()
+    for i, copy in enumerate(page.evaluate(COPY_ALL_JS, buttons.element_handles())):
+        copied, where = copy["copied"], f"copy button {i + 1} ({copy['copied'][:40]!r}...)"
+        if any(line.startswith((">>>", "...")) for line in copied.splitlines()):
+            problems.append(f"{where}: copies prompts")
+        output = copy["output"].strip().splitlines()
+        if output and copied.rstrip().splitlines()[-len(output):] == output:
+            problems.append(f"{where}: copies the output below it")
+        if copied.rstrip("\n") != copy["code"].rstrip("\n"):
+            problems.append(f"{where}: copies something else than the code block shows")
+        if copy["python"]:
+            try:
+                compile(copied, f"<{where}>", "exec")
+            except SyntaxError as exc:
+                problems.append(f"{where}: not runnable Python: {exc}")
+    return problems
+
+
+def search(page, query: str) -> list[str]:
+    """Type query into the search box as a reader does; the links of the results.
+
+    Material reads the box on keyup; typing Chinese (not on a US keyboard) sends none,
+    so End is pressed afterwards, as a reader's IME commit would."""
+    box = page.locator(SEARCH_BOX)
+    box.click()
+    box.fill(query)
+    box.press("End")
+    try:
+        page.wait_for_selector(SEARCH_RESULT, timeout=5_000)
+    except Exception:
+        return []
+    return [a.get_attribute("href") for a in page.locator(f"{SEARCH_RESULT} a.md-search-result__link").all()]
+
+
+def axe_problems(loaded: Loaded) -> list[str]:
+    """axe-core's serious and critical violations."""
+    loaded.page.add_script_tag(path=str(AXE))
+    result = loaded.page.evaluate("axe.run(document, { resultTypes: ['violations'] })")
+    return [f"{v['impact']}: {v['id']} ({v['help']}) at {[n['target'] for n in v['nodes'][:3]]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def site_pages(site: Path) -> list[str]:
+    """Every page of a built site, as a URL path ('' is the home page)."""
+    paths = []
+    for html in sorted(site.rglob("*.html")):
+        rel = html.relative_to(site).as_posix()
+        if rel != "404.html":
+            paths.append(rel.removesuffix("index.html"))
+    return paths
+
+
+def _slug(path: str) -> str:
+    return path.strip("/").replace("/", "-").removesuffix(".html") or "index"
+
+
+@pytest.fixture(scope="module")
+def site_url(built_site, serve):
+    return serve(built_site)
+
+
+@pytest.fixture(scope="module")
+def pages(browser, built_site, site_url, screenshots_dir):
+    """Every page of the real site, loaded once in each mode, with screenshots."""
+    for old in screenshots_dir.glob("*.png"):
+        old.unlink()
+    loaded = {}
+    report = ["page | requests to other hosts | transferred bytes | formulas shown after (ms)"]
+    for path in site_pages(built_site):
+        for mode in MODES:
+            extra = {"permissions": ["clipboard-read", "clipboard-write"]} if mode == "light" else {}
+            one = open_page(browser, site_url + path, mode, **extra)
+            one.page.screenshot(path=str(screenshots_dir / f"{_slug(path)}-{mode}.png"), full_page=True)
+            loaded[path, mode] = one
+            if mode == "light":
+                one.page.wait_for_load_state("networkidle")
+                sent = sum(r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"]
+                           for r in one.requests if _is_local(r.url) and r.response())
+                report.append(f"/{path} | {len(one.foreign_requests())} | {sent} | {one.formulas_ms:.0f}")
+    (screenshots_dir.parent / "page-metrics.txt").write_text("\n".join(report) + "\n", encoding="utf-8")
+    print("\n" + "\n".join(report))
+    yield loaded
+    for one in loaded.values():
+        one.page.context.close()
+
+
+def _each(pages, *modes):
+    return [(f"/{path} ({mode})", one) for (path, mode), one in pages.items() if not modes or mode in modes]
+
+
+def _failures(pages, check, *modes) -> list[str]:
+    return [f"{name}: {problem}" for name, one in _each(pages, *modes) for problem in check(one)]
+
+
+def test_pages_are_found_in_the_built_site(built_site):
+    found = site_pages(built_site)
+    assert "" in found and "ch12/" in found, found
+
+
+def test_no_page_requests_anything_from_another_host(pages):
+    assert _failures(pages, Loaded.foreign_requests) == []
+
+
+def test_no_page_logs_an_error_or_opens_a_dialog(pages):
+    assert _failures(pages, lambda one: one.console + one.dialogs) == []
+
+
+def test_every_formula_is_typeset(pages):
+    assert any(one.page.locator("mjx-container").count() for one in pages.values()), "no formula on the whole site?"
+    assert _failures(pages, math_problems) == []
+
+
+def test_every_output_is_shown_literally_and_readable_in_light_and_dark(pages):
+    assert any(one.page.locator(".snippet-output").count() for one in pages.values())
+    dark = [one.page.evaluate("document.body.dataset.mdColorScheme") for _, one in _each(pages, "dark")]
+    assert set(dark) == {"slate"}, "dark mode was not applied, so it was not checked"
+    assert _failures(pages, output_problems) == []
+
+
+def test_formulas_are_readable_in_light_and_dark(pages):
+    low = [f"{name}: contrast {f['contrast']} at {f['tex']!r}"
+           for name, one in _each(pages) for f in one.page.evaluate(FORMULA_CONTRAST_JS) if f["contrast"] < 4.5]
+    assert low == []
+
+
+def test_on_a_phone_only_code_outputs_and_formulas_scroll_sideways(pages):
+    assert _failures(pages, sideways_problems, "phone") == []
+
+
+def test_headings_have_readable_anchors(pages):
+    problems = []
+    for name, one in _each(pages, "light"):
+        headings = one.page.evaluate(HEADINGS_JS)
+        ids = [h["id"] for h in headings]
+        for h in headings:
+            chinese = any("\u4e00" <= ch <= "\u9fff" for ch in h["text"])
+            if not h["id"] or h["id"].lstrip("_").isdigit() or ids.count(h["id"]) > 1 or (
+                    chinese and not any("\u4e00" <= ch <= "\u9fff" for ch in h["id"])):
+                problems.append(f"{name}: heading {h['text']!r} has the anchor #{h['id']}")
+    assert problems == []
+    assert any(h["id"] == "激活函数" for _, one in _each(pages, "light") for h in one.page.evaluate(HEADINGS_JS))
+
+
+def test_copy_buttons_copy_runnable_code_only(pages):
+    assert any(one.page.locator(COPY_BUTTON).count() for one in pages.values())
+    assert _failures(pages, copy_problems, "light") == []
+
+
+def test_search_finds_chinese_words_from_every_page(pages):
+    empty = [name for name, one in _each(pages, "light") if not search(one.page, "激活函数")]
+    assert empty == []
+
+
+@pytest.mark.parametrize("query", ["激活函数", "损失函数", "梯度", "均方误差", "softmax"])
+def test_search_leads_to_the_section_about_the_word(pages, site_url, query):
+    page = pages["", "light"].page
+    links = search(page, query)
+    assert links, f"no result for {query}"
+    # The best result and its first section: both must be about the word.
+    for href in links[:2]:
+        text = page.evaluate(SECTION_TEXT_JS, href)
+        assert text is not None, f"{query}: {unquote(href)} links to a missing anchor"
+        assert query.lower() in text.replace("\u200b", "").lower(), f"{query}: {unquote(href)} does not contain it"
+    assert not math_problems(pages["", "light"]), "formulas quoted in search results must be typeset too"
+
+
+def test_no_serious_accessibility_violation(pages):
+    def with_search_results(one):  # the results are part of the page too
+        assert search(one.page, "softmax"), "no search results to check"
+        return axe_problems(one)
+
+    assert _failures(pages, with_search_results, "light", "dark") == []
+
+
+# Negative tests: the checks above fail on a page broken on purpose.
+
+TINY_MKDOCS_YML = """\
+site_name: t
+theme:
+  name: material
+  language: zh
+  font: false
+  features: [content.code.copy]
+markdown_extensions:
+  - pymdownx.superfences
+  - pymdownx.highlight
+  - pymdownx.arithmatex:
+      generic: true
+plugins:
+  - snipdoc
+extra_css: [css/snippets.css]
+extra_javascript: [js/mathjax.js, assets/mathjax/tex-chtml.js]
+"""
+
+TINY_PAGES = {
+    # Output that looks like HTML, Markdown and TeX, on a page where MathJax runs.
+    "index.md": "# 输出\n\n公式 $x^2$。\n\n::: snippet x.txt\n",
+    "broken.md": "# 公式\n\n缺括号 $\\frac{1}{2$，未定义 $\\nosuchmacro$。\n",
+    "foreign.md": '# 外部图片\n\n<img src="http://example.com/x.png" alt="外部图片">\n',
+}
+LITERAL = "<script>alert(1)</script> *a* $x$"
+
+
+@pytest.fixture(scope="module")
+def tiny_url(tmp_path_factory, serve, build_site):
+    root = tmp_path_factory.mktemp("tiny")
+    (root / "mkdocs.yml").write_text(TINY_MKDOCS_YML, encoding="utf-8")
+    (root / "node_modules").symlink_to(ROOT / "node_modules")
+    for folder in ("css", "js"):
+        shutil.copytree(ROOT / "docs" / folder, root / "docs" / folder)
+    for name, text in TINY_PAGES.items():
+        (root / "docs" / name).write_text(text, encoding="utf-8")
+    (root / "snippets").mkdir()
+    (root / "snippets" / "x.txt").write_text(f">>> print({LITERAL!r})\n{LITERAL}\n", encoding="utf-8")
+    return serve(build_site(root, root / "site"))
+
+
+def test_output_looking_like_html_markdown_or_tex_is_shown_literally(browser, tiny_url):
+    one = open_page(browser, tiny_url)
+    assert one.page.locator("mjx-container").count() == 1, "MathJax must be running on this page for the test to mean anything"
+    assert one.page.locator(".snippet-output pre").inner_text() == LITERAL
+    assert one.dialogs == [] and one.console == []
+    assert output_problems(one) == [] and math_problems(one) == []
+
+
+def test_math_check_fails_on_a_tex_error_and_an_unknown_macro(browser, tiny_url):
+    problems = math_problems(open_page(browser, tiny_url + "broken/"))
+    assert len([p for p in problems if p.startswith("TeX error")]) == 2, problems
+
+
+def test_math_and_console_checks_fail_when_mathjax_does_not_load(browser, site_url):
+    one = open_page(browser, site_url + "ch12/", abort="**/tex-chtml.js")
+    problems = math_problems(one)
+    assert one.console, "a script that fails to load is a console error"
+    assert any(p.startswith("not typeset") for p in problems) and any(p.startswith("raw TeX") for p in problems), problems
+
+
+def test_request_check_catches_and_blocks_another_host(browser, tiny_url):
+    one = open_page(browser, tiny_url + "foreign/")
+    assert one.foreign_requests() == ["http://example.com/x.png"]
+    assert all(r.failure for r in one.requests if not _is_local(r.url)), "requests to other hosts are blocked"
+
+
+def test_checks_fail_on_unreadable_output_sideways_page_and_copied_prompt(browser, tiny_url):
+    phone = open_page(browser, tiny_url, "phone")
+    phone.page.evaluate("document.querySelector('article').insertAdjacentHTML('beforeend', '<p style=\"width:600px\">宽</p>')")
+    assert any(p.startswith("wider than the screen: p") for p in sideways_problems(phone))
+    assert any("scrolls sideways" in p for p in sideways_problems(phone))
+
+    light = open_page(browser, tiny_url, permissions=["clipboard-read", "clipboard-write"])
+    light.page.add_style_tag(content=".snippet-output pre { color: #ddd }")
+    assert any(p.startswith("contrast") for p in output_problems(light))
+    light.page.evaluate("document.querySelector('pre > code').textContent = '>>> print(1)'")
+    assert any("copies prompts" in p for p in copy_problems(light))
