@@ -34,15 +34,6 @@ def configured_notebooks() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Path:
-    """The real site, built as the reader gets it (the .ipynb files are the downloads)."""
-    out = tmp_path_factory.mktemp("site")
-    result = build(ROOT, "--site-dir", str(out))
-    assert result.returncode == 0, result.stderr[-3000:]
-    return out
-
-
-@pytest.fixture(scope="session")
 def kernel_specs(tmp_path_factory) -> KernelSpecManager:
     """A python3 kernel on this very interpreter: a kernelspec elsewhere on the machine
     (a user-wide python3 without torch) must not be picked instead."""
@@ -85,9 +76,8 @@ def shown(outputs) -> list[tuple]:
 
 
 @pytest.mark.parametrize("page", configured_notebooks())
-def test_notebook_runs_in_a_kernel_and_prints_what_the_site_shows(page, site, kernel_specs, tmp_path):
-    uri = notebook.notebook_uri(page)
-    downloaded = site / uri.removesuffix(".ipynb") / uri.rpartition("/")[2]
+def test_notebook_runs_in_a_kernel_and_prints_what_the_site_shows(page, built_site, kernel_specs, tmp_path):
+    downloaded = download_path(built_site, page)  # the very file a reader downloads
     nb = nbformat.read(downloaded, as_version=4)
     nbformat.validate(nb)
     assert nb.metadata.snipdoc.torch == _torch_version()
@@ -98,6 +88,36 @@ def test_notebook_runs_in_a_kernel_and_prints_what_the_site_shows(page, site, ke
         assert shown(got.outputs) == shown(want.outputs), f"{page}: the cell\n{want.source}\nprints differently in a kernel"
         # Counts as a run from the top numbers them: the file looks freshly executed.
         assert got.execution_count == want.execution_count
+
+
+def download_path(site: Path, page: str) -> Path:
+    uri = notebook.notebook_uri(page)
+    return site / uri.removesuffix(".ipynb") / uri.rpartition("/")[2]
+
+
+@pytest.mark.parametrize("page", configured_notebooks())
+def test_in_a_browser_the_notebook_downloads_and_its_contents_links_work(page, browser, built_site, serve):
+    base = serve(built_site)
+    want = download_path(built_site, page).read_bytes()
+    context = browser.new_context(accept_downloads=True)
+    try:
+        tab = context.new_page()
+        tab.goto(base + page.removesuffix(".md") + "/")
+        with tab.expect_download() as chapter_download:
+            tab.get_by_text("下载本章的 Jupyter Notebook").click()
+        assert Path(chapter_download.value.path()).read_bytes() == want
+        tab.get_by_text("在线查看 Notebook 版").click()
+        tab.wait_for_load_state()
+        with tab.expect_download() as page_download:
+            tab.get_by_text(f"下载 {download_path(built_site, page).name}").click()
+        assert Path(page_download.value.path()).read_bytes() == want
+        # Every entry of the table of contents leads to its heading.
+        targets = tab.eval_on_selector_all("nav.md-nav--secondary a.md-nav__link", "els => els.map(e => e.hash)")
+        assert len(targets) > 3
+        missing = [t for t in targets if not tab.evaluate("h => !!document.getElementById(decodeURIComponent(h.slice(1)))", t)]
+        assert missing == []
+    finally:
+        context.close()
 
 
 def _torch_version() -> str:
