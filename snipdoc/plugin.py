@@ -109,7 +109,9 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             return self._error([f"{p}\n  (embedded at {where})" for p in problems], blocks)
         chosen = {id(e) for e in examples}
         runs = [run for e, run in zip(snippet.examples, result["examples"]) if id(e) in chosen]
-        return render.markdown(examples, runs, result["figures"], d.snippet, blocks)
+        # Figures exist once the whole snippet ran: show them after its last part.
+        figures = result["figures"] if id(snippet.examples[-1]) in chosen else []
+        return render.markdown(examples, runs, figures, d.snippet, blocks)
 
     def _error(self, messages: list[str], blocks: list[str]) -> str:
         for message in messages:
