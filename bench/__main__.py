@@ -30,30 +30,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small-rounds", type=int, default=5, help="rounds at 20 snippets (default 5)")
     parser.add_argument("--large-rounds", type=int, default=3, help="rounds at 1,000 snippets (default 3)")
     parser.add_argument("--pages", type=int, default=50, help="pages of the large site (20 snippets each)")
-    parser.add_argument("--jupyter-pages", type=int, default=5,
-                        help="pages of the large site that mkdocs-jupyter builds (default 5)")
+    parser.add_argument("--jupyter-pages", type=int, default=2,
+                        help="pages of the large site that mkdocs-jupyter builds (default 2)")
     parser.add_argument("--full", action="store_true", help="mkdocs-jupyter on every page of the large site")
     parser.add_argument("--small-only", action="store_true", help="skip the 1,000-snippet site")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    plans = [("small", "20 snippets, 2 pages", 2, 10, 2, args.small_rounds, "p00/sigmoid.txt")]
+    plans = [("small", "20 snippets, 2 pages", "20 snippets", 2, 10, 2, args.small_rounds, "p00/sigmoid.txt")]
     if not args.small_only:
         jupyter_pages = args.pages if args.full else min(args.jupyter_pages, args.pages)
-        plans.append(("large", f"{args.pages * 20:,} snippets, {args.pages} pages", args.pages, 20,
+        plans.append(("large", f"{args.pages * 20:,} snippets, {args.pages} pages", f"{args.pages * 20:,} snippets",
+                      args.pages, 20,
                       jupyter_pages, args.large_rounds, f"p{args.pages // 2:02d}/softmax_grad.txt"))
     scales = []
-    for name, title, pages, per_page, jupyter_pages, rounds, edit in plans:
+    for name, title, short, pages, per_page, jupyter_pages, rounds, edit in plans:
         log(f"{title}: generating the sites")
         project = generate(OUT / name, pages, per_page, jupyter_pages, log=lambda m: log("  " + m))
         samples = Suite(project, edit, log, jupyter_pages).rounds(rounds)
-        scales.append(report.Scale(title, samples, rounds, pages, jupyter_pages))
+        scales.append(report.Scale(title, short, samples, rounds, pages, jupyter_pages))
 
     text = report.render(scales, environment())
     print(text)
     (OUT / "results.md").write_text(text + "\n", encoding="utf-8")
     (OUT / "results.json").write_text(json.dumps(
-        {s.title: {"seconds": s.samples.seconds, "peak_bytes": s.samples.peak} for s in scales}, indent=1))
+        {s.title: {"seconds": s.samples.seconds, "cpu_seconds": s.samples.cpu, "peak_bytes": s.samples.peak}
+         for s in scales}, indent=1))
     log(f"done in {time.perf_counter() - started:.0f} s; table also in bench/out/results.md")
     return 0
 

@@ -28,6 +28,7 @@ POLL = 0.05
 @dataclass
 class Run:
     seconds: float
+    cpu: float  # user + system seconds of the process and the children it waited for
     peak: int  # bytes: sum over the tree of each process's high-water mark
     processes: int  # how many processes of the tree were seen
     returncode: int
@@ -56,7 +57,8 @@ def run(cmd: list[str], cwd: Path, env: dict | None = None, check: bool = True) 
         # A lone process: the kernel's own figure is exact. (With children it
         # is the largest of them, not this process's, so the samples stand.)
         marks[proc.pid] = max(marks.get(proc.pid, 0), usage.ru_maxrss * 1024)
-    result = Run(seconds, sum(marks.values()), len(marks), proc.returncode, output)
+    cpu = usage.ru_utime + usage.ru_stime
+    result = Run(seconds, cpu, sum(marks.values()), len(marks), proc.returncode, output)
     if check and proc.returncode != 0:
         raise CommandFailed(f"{' '.join(map(str, cmd))} exited with {proc.returncode}:\n{output[-3000:]}")
     return result
