@@ -23,6 +23,7 @@ class Engine:
         self.worker = Worker(snippets_dir, timeout, output_limit)
         self.env = cache.environment()
         self.runs = 0  # snippets actually executed (cache misses)
+        self.failed: dict[str, dict] = {}  # failed runs of this build, so one build runs each once
 
     def load(self, name: str, where: str = "") -> Snippet:
         path = self.snippets_dir / name
@@ -37,17 +38,28 @@ class Engine:
         except ValueError:
             return str(path)
 
-    def result(self, snippet: Snippet, use_cache: bool = True) -> dict:
-        data = snippet.path.read_bytes()
+    def key(self, snippet: Snippet) -> str:
+        """The cache key: everything that can change what the snippet prints."""
         helpers = cache.helper_files([e.source for e in snippet.examples], self.snippets_dir)
-        key = cache.cache_key(data, helpers, self.env, self.settings)
-        if use_cache and (hit := self.cache.get(key)) is not None:
+        return cache.cache_key(snippet.path.read_bytes(), helpers, self.env, self.settings)
+
+    def result(self, snippet: Snippet, use_cache: bool = True) -> dict:
+        if not use_cache:
+            self.runs += 1
+            return self.worker.run(snippet.name, snippet.path, snippet.text)
+        key = self.key(snippet)
+        if (hit := self.failed.get(key) or self.cache.get(key)) is not None:
             return hit
         self.runs += 1
         result = self.worker.run(snippet.name, snippet.path, snippet.text)
-        if use_cache and not self.problems(snippet, result):
+        if self.problems(snippet, result):
+            self.failed[key] = result  # not on disk: a failure is retried on the next build
+        else:
             self.cache.put(key, result)
         return result
+
+    def new_build(self) -> None:
+        self.failed.clear()
 
     def problems(self, snippet: Snippet, result: dict) -> list[str]:
         if "crash" in result:

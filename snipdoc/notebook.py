@@ -34,7 +34,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from . import cache, render
 from .engine import Engine
 from .parse import Directive, SnippetError, find_directives
-from .run import TRACEBACK_HEADER
+from .run import FIGURE_RC, FIGURE_SAVE, TRACEBACK_HEADER
 
 log = get_plugin_logger(__name__)
 
@@ -43,15 +43,15 @@ FOLDER = "notebooks"  # generated notebooks live at notebooks/<page>.ipynb in th
 # IPython shows values through its pretty printer, which re-wraps what repr
 # prints (a tuple of multi-line tensors gets extra indentation, long lists are
 # folded at 79 columns); the site shows repr, as doctest does. The figure
-# settings are the ones run._figures saves with (keep them equal: the notebook
-# test compares the SVG a kernel draws with the site's, byte for byte).
-SETUP_CODE = """\
-%config PlainTextFormatter.pprint = False
-%config InlineBackend.figure_formats = ["svg"]
-%config InlineBackend.print_figure_kwargs = {"bbox_inches": "tight", "metadata": {"Date": None}}
-import matplotlib
-matplotlib.rcParams["svg.hashsalt"] = "snipdoc"
-matplotlib.rcParams["svg.fonttype"] = "path\""""
+# settings are run.py's (the notebook test compares the SVG a kernel draws
+# with the site's, byte for byte).
+SETUP_CODE = "\n".join([
+    "%config PlainTextFormatter.pprint = False",
+    '%config InlineBackend.figure_formats = ["svg"]',
+    f"%config InlineBackend.print_figure_kwargs = {FIGURE_SAVE!r}",
+    "import matplotlib",
+    *(f"matplotlib.rcParams[{k!r}] = {v!r}" for k, v in FIGURE_RC.items()),
+])
 
 SETUP_NOTE = (
     "下面这个代码格只调整显示方式，不影响计算：输出用 `repr` 显示（IPython 默认的 `pprint` "
@@ -320,7 +320,7 @@ def _key(items: list, snippets: list, engine: Engine, intro_links: dict[str, str
         parts.append(item if isinstance(item, str) else str(item) if isinstance(item, SnippetError)
                      else [item.snippet, item.part])
     for _, snippet in snippets:
-        parts.append(str(snippet) if isinstance(snippet, SnippetError) else snippet_key(engine, snippet))
+        parts.append(str(snippet) if isinstance(snippet, SnippetError) else engine.key(snippet))
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
@@ -330,12 +330,6 @@ def _generator_version() -> str:
     for module in (__file__, render.__file__):
         h.update(Path(module).read_bytes())
     return h.hexdigest()
-
-
-def snippet_key(engine: Engine, snippet) -> str:
-    """The key under which the engine caches this snippet's run (see Engine.result)."""
-    helpers = cache.helper_files([e.source for e in snippet.examples], engine.snippets_dir)
-    return cache.cache_key(snippet.path.read_bytes(), helpers, engine.env, engine.settings)
 
 
 def _stored_key(path: Path) -> str | None:

@@ -61,6 +61,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
                 self.engine.close()
             self.engine = Engine(*settings)
             self._settings = settings
+        self.engine.new_build()
         self.errors: list[str] = []
         self.runs_before = self.engine.runs
         self.embedded: set[str] = set()

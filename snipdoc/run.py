@@ -19,6 +19,11 @@ from .parse import Snippet
 
 TRACEBACK_HEADER = "Traceback (most recent call last):\n"
 LINE_MARK = "snipdoc: running the example at line "
+# A fixed salt and no date keep a figure's SVG identical from run to run; text
+# drawn as paths needs no font on the reader's side (mathtext glyphs included).
+# The notebooks draw with the same settings, so both show the same figure.
+FIGURE_RC = {"svg.hashsalt": "snipdoc", "svg.fonttype": "path"}
+FIGURE_SAVE = {"metadata": {"Date": None}, "bbox_inches": "tight"}
 _DOCTEST_FILE = re.compile(r"<doctest .*\[(\d+)\]>")
 
 
@@ -109,12 +114,10 @@ def _figures() -> list[str]:
     import matplotlib.pyplot as plt
 
     svgs = []
-    # A fixed salt and no date keep the SVG identical from run to run; text drawn
-    # as paths needs no font on the reader's side (mathtext glyphs included).
-    with matplotlib.rc_context({"svg.hashsalt": "snipdoc", "svg.fonttype": "path"}):
+    with matplotlib.rc_context(FIGURE_RC):
         for num in plt.get_fignums():
             buf = io.StringIO()
-            plt.figure(num).savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
+            plt.figure(num).savefig(buf, format="svg", **FIGURE_SAVE)
             svgs.append(buf.getvalue())
     plt.close("all")
     return svgs

@@ -135,10 +135,11 @@ def test_a_snippet_no_page_embeds_is_a_warning(tmp_path):
 
 
 def test_without_strict_a_failing_snippet_still_writes_no_site(tmp_path):
-    root = make_site(tmp_path, {"index.md": "::: snippet a.txt\n"}, {"a.txt": ">>> 1 / 0\n"})
+    root = make_site(tmp_path, {"index.md": "::: snippet a.txt\n\n::: snippet a.txt\n"}, {"a.txt": ">>> 1 / 0\n"})
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=root, capture_output=True, text=True)
     assert result.returncode != 0
-    assert "1 snippet error(s); the site was not written" in result.stderr
+    assert "2 snippet error(s); the site was not written" in result.stderr
+    assert "snippets: 1 executed" in result.stderr  # a failure is run once per build, not per embed
     assert not (root / "site").exists()
 
 
