@@ -11,8 +11,13 @@ the end also run, on pages broken on purpose, to show it fails when it should.
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -23,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SEARCH_BOX = 'input.md-search__input[data-md-component="search-query"]'
 SEARCH_RESULT = "ol.md-search-result__list > li.md-search-result__item"
-COPY_BUTTON = 'button.md-code__button[data-md-type="copy"]'
+# Material's copy buttons, and mkdocs-jupyter's on notebook cells.
+COPY_BUTTON = 'button.md-code__button[data-md-type="copy"], clipboard-copy'
 
 MODES = {
     "light": dict(viewport={"width": 1280, "height": 800}, color_scheme="light"),
@@ -257,13 +263,15 @@ async (buttons) => {
       await navigator.clipboard.writeText("");
       button.click();
     }
-    const box = button.closest(".highlight");
-    const next = box && box.nextElementSibling;
+    const cell = button.closest(".jp-Cell");
+    const box = cell || button.closest(".highlight");
+    const next = box.nextElementSibling;
+    const output = cell ? cell.querySelector(".jp-Cell-outputWrapper") : next && next.matches(".snippet-output") && next;
     copies.push({
       copied: await navigator.clipboard.readText(),
-      code: document.querySelector(button.dataset.clipboardTarget).textContent,
-      python: !!(box && box.matches(".language-python, .language-py")),
-      output: next && next.matches(".snippet-output") ? next.textContent : "",
+      code: (cell ? cell.querySelector(".jp-InputArea pre") : document.querySelector(button.dataset.clipboardTarget)).textContent,
+      python: box.matches(".language-python, .language-py") || !!box.querySelector(".hl-python"),
+      output: output ? output.textContent : "",
     });
   }
   return copies;
@@ -289,12 +297,22 @@ def copy_problems(loaded: Loaded) -> list[str]:
             problems.append(f"{where}: copies the output below it")
         if copied.rstrip("\n") != copy["code"].rstrip("\n"):
             problems.append(f"{where}: copies something else than the code block shows")
-        if copy["python"]:
-            try:
-                compile(copied, f"<{where}>", "exec")
-            except SyntaxError as exc:
-                problems.append(f"{where}: not runnable Python: {exc}")
+        if copy["python"] and (error := _syntax_error(copied)):
+            problems.append(f"{where}: not runnable Python: {error}")
     return problems
+
+
+def _syntax_error(code: str) -> str | None:
+    if any(line.startswith(("%", "!")) for line in code.splitlines()):
+        # A notebook cell runs in IPython, where %magic lines are valid.
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        code = TransformerManager().transform_cell(code)
+    try:
+        compile(code, "<copied>", "exec")
+    except SyntaxError as exc:
+        return str(exc)
+    return None
 
 
 def search(page, query: str) -> list[str]:
@@ -304,17 +322,31 @@ def search(page, query: str) -> list[str]:
     so End is pressed afterwards, as a reader's IME commit would."""
     box = page.locator(SEARCH_BOX)
     box.click()
+    box.fill("")  # first clear the results of an earlier query, so as not to read those
+    box.press("End")
+    page.wait_for_selector(SEARCH_RESULT, state="detached", timeout=5_000)
     box.fill(query)
     box.press("End")
     try:
         page.wait_for_selector(SEARCH_RESULT, timeout=5_000)
     except Exception:
         return []
-    return [a.get_attribute("href") for a in page.locator(f"{SEARCH_RESULT} a.md-search-result__link").all()]
+    return page.eval_on_selector_all(f"{SEARCH_RESULT} a.md-search-result__link", "links => links.map((a) => a.href)")
+
+
+SETTLED_JS = """
+async () => {
+  await (window.MathJax && MathJax.startup && MathJax.startup.promise);
+  const running = document.getAnimations().filter((a) => a.effect.getTiming().iterations !== Infinity);
+  await Promise.all(running.map((a) => a.finished.catch(() => null)));
+}
+"""
 
 
 def axe_problems(loaded: Loaded) -> list[str]:
-    """axe-core's serious and critical violations."""
+    """axe-core's serious and critical violations, once formulas and transitions are done
+    (a colour caught halfway through a fade is not the page's)."""
+    loaded.page.evaluate(SETTLED_JS)
     loaded.page.add_script_tag(path=str(AXE))
     result = loaded.page.evaluate("axe.run(document, { resultTypes: ['violations'] })")
     return [f"{v['impact']}: {v['id']} ({v['help']}) at {[n['target'] for n in v['nodes'][:3]]}"
@@ -451,6 +483,40 @@ def test_no_serious_accessibility_violation(pages):
         return axe_problems(one)
 
     assert _failures(pages, with_search_results, "light", "dark") == []
+
+
+# Any HTTP request from Python goes to a closed port: a build that needs the internet fails.
+UNPLUGGED = {name: "http://127.0.0.1:9" for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
+
+
+def test_mkdocs_serve_works_with_the_network_unplugged(browser, tmp_path):
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    env = {**os.environ, **UNPLUGGED, "NO_PROXY": "", "no_proxy": "", "NO_MKDOCS_2_WARNING": "1"}
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen([str(Path(sys.executable).parent / "mkdocs"), "serve", "-a", f"127.0.0.1:{port}"],
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/ch12/"
+        deadline = time.monotonic() + 300
+        while True:
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=5)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "mkdocs serve did not start"
+                time.sleep(0.5)
+        one = open_page(browser, url)
+        assert one.foreign_requests() == [] and one.console == []
+        assert one.page.locator("mjx-container").count() and math_problems(one) == []
+        assert one.page.locator(".snippet-output").count() and output_problems(one) == []
+        one.page.context.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        log.close()
 
 
 # Negative tests: the checks above fail on a page broken on purpose.
