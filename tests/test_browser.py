@@ -127,6 +127,9 @@ OUTPUTS_JS = """
     shown: __check.shown(e) && (text.textContent.trim() !== "" || !!e.querySelector("img, svg")),
     typeset: e.querySelectorAll("mjx-container").length,
     contrast: __check.contrast(text),
+    // Set apart from the code above it: a label and a coloured bar (snippet outputs only).
+    distinct: !e.matches(".snippet-output") || (getComputedStyle(e, "::before").content !== "none" &&
+      parseFloat(getComputedStyle(e).borderLeftWidth) >= 2),
   };
 })
 """
@@ -242,6 +245,8 @@ def output_problems(loaded: Loaded, min_contrast: float = 4.5) -> list[str]:
             problems.append(f"not shown: {name}")
         if out["typeset"]:
             problems.append(f"output read as TeX: {name}")
+        if not out["distinct"]:
+            problems.append(f"looks like code (no label or bar): {name}")
         if out["contrast"] < min_contrast:
             problems.append(f"contrast {out['contrast']} < {min_contrast}: {name}")
     return problems
@@ -595,7 +600,8 @@ def test_checks_fail_on_unreadable_output_sideways_page_and_copied_prompt(browse
     assert any("scrolls sideways" in p for p in sideways_problems(phone))
 
     light = open_page(browser, tiny_url, permissions=["clipboard-read", "clipboard-write"])
-    light.page.add_style_tag(content=".snippet-output pre { color: #ddd }")
+    light.page.add_style_tag(content=".snippet-output pre { color: #ddd } .snippet-output { border: 0 }")
     assert any(p.startswith("contrast") for p in output_problems(light))
+    assert any(p.startswith("looks like code") for p in output_problems(light))
     light.page.evaluate("document.querySelector('pre > code').textContent = '>>> print(1)'")
     assert any("copies prompts" in p for p in copy_problems(light))
