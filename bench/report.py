@@ -142,10 +142,12 @@ def target_table(scales: list[Scale]) -> str:
 
 def render(scales: list[Scale], environment: str) -> str:
     rounds = ", ".join(f"{s.rounds} rounds at {s.short}" for s in scales)
+    comparisons = min(len(s.samples.seconds.get("mdexec", ())) for s in scales)
     parts = [
         "## Benchmark",
         "",
-        f"{environment}. Medians of interleaved rounds ({rounds}), all measured in one run. "
+        f"{environment}. Medians of interleaved rounds ({rounds}; markdown-exec and mkdocs-jupyter "
+        f"in {comparisons} of them), all measured in one run. "
         "CPU s is user + system time of the process and the children it reaped (the worker, kernels); "
         "it is less disturbed by other load than wall time. Peak memory is the sum of the high-water "
         "marks of the build's whole process tree (the snipdoc worker and Jupyter kernels included).",

@@ -41,9 +41,10 @@ class Samples:
 
 
 class Suite:
-    def __init__(self, project: Project, edit: str, log, jupyter_pages: int) -> None:
+    def __init__(self, project: Project, edit: str, log, jupyter_pages: int, edits: int) -> None:
         self.project = project
         self.edit = edit  # the snippet an author edits under serve
+        self.edits = edits  # edits per serve session after the first
         self.log = log
         self.jupyter_pages = jupyter_pages
         self.samples = Samples()
@@ -64,7 +65,7 @@ class Suite:
     def serve(self) -> None:
         # A session starts with the cache of earlier builds, as an author's does.
         answers = self._serve("snipdoc", self.project.snippets_dir / self.edit,
-                              ["edit", "edit", "edit", "build"])
+                              ["edit"] * (1 + self.edits) + ["build"])
         start, first, *edits, noop = answers
         if start["runs"] or first["worker_starts"] != 1 or any(e["worker_starts"] != 1 for e in edits):
             raise RuntimeError(f"serve did not run as expected: {answers}")
@@ -73,7 +74,7 @@ class Suite:
         self.samples.seconds["serve_edit"].extend(e["seconds"] for e in edits)
         self.samples.seconds["serve_noop"].append(noop["seconds"])
         page = self.project.root / "docs-floor" / f"{next(iter(self.project.pages))}.md"
-        _, *edits = self._serve("floor", page, ["edit", "edit"])
+        _, *edits = self._serve("floor", page, ["edit"] * self.edits)
         self.samples.seconds["serve_floor_edit"].extend(e["seconds"] for e in edits)
 
     def mdexec(self) -> None:
@@ -99,6 +100,8 @@ class Suite:
         self.samples.add("pytest", run)
 
     UNITS = ("torch_import", "floor", "snipdoc", "serve", "mdexec", "jupyter", "compute", "pytest")
+    # The other tools are compared with, not held to targets: fewer rounds keep the run short.
+    COMPARISONS = ("mdexec", "jupyter")
 
     # -- running ---------------------------------------------------------------
 
@@ -110,10 +113,13 @@ class Suite:
         self._build("floor")
         measure.run([PYTHON, "-c", "import torch"], REPO, ENV)
 
-    def rounds(self, n: int, units: tuple[str, ...] = UNITS) -> Samples:
+    def rounds(self, n: int, comparison_rounds: int) -> Samples:
         self.warm_up()
+        units = self.UNITS
         for r in range(n):
             order = units[r % len(units):] + units[:r % len(units)]
+            if r >= comparison_rounds:
+                order = tuple(u for u in order if u not in self.COMPARISONS)
             started = time.perf_counter()
             for unit in order:
                 getattr(self, unit)()
