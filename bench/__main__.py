@@ -29,8 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--small-rounds", type=int, default=5, help="rounds at 20 snippets (default 5)")
     parser.add_argument("--large-rounds", type=int, default=3, help="rounds at 1,000 snippets (default 3)")
-    parser.add_argument("--comparison-rounds", type=int, default=3,
-                        help="rounds that also build with markdown-exec and mkdocs-jupyter (default 3)")
+    parser.add_argument("--comparison-rounds", type=int, nargs=2, default=[3, 2], metavar=("SMALL", "LARGE"),
+                        help="rounds that also build with markdown-exec and mkdocs-jupyter and time the "
+                             "floor under serve (default 3 and 2)")
     parser.add_argument("--pages", type=int, default=50, help="pages of the large site (20 snippets each)")
     parser.add_argument("--jupyter-pages", type=int, default=2,
                         help="pages of the large site that mkdocs-jupyter builds (default 2)")
@@ -39,18 +40,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    # (folder, title, short title, pages, snippets a page, notebook pages, rounds, edited snippet, edits)
-    plans = [("small", "20 snippets, 2 pages", "20 snippets", 2, 10, 2, args.small_rounds, "p00/sigmoid.txt", 2)]
+    # (folder, title, short title, pages, snippets a page, notebook pages, rounds, edited snippet,
+    #  edits per serve session after the first, rounds with the comparisons)
+    plans = [("small", "20 snippets, 2 pages", "20 snippets", 2, 10, 2, args.small_rounds, "p00/sigmoid.txt", 2,
+              args.comparison_rounds[0])]
     if not args.small_only:
         jupyter_pages = args.pages if args.full else min(args.jupyter_pages, args.pages)
         plans.append(("large", f"{args.pages * 20:,} snippets, {args.pages} pages", f"{args.pages * 20:,} snippets",
                       args.pages, 20,
-                      jupyter_pages, args.large_rounds, f"p{args.pages // 2:02d}/softmax_grad.txt", 1))
+                      jupyter_pages, args.large_rounds, f"p{args.pages // 2:02d}/softmax_grad.txt", 1,
+                      args.comparison_rounds[1]))
     scales = []
-    for name, title, short, pages, per_page, jupyter_pages, rounds, edit, edits in plans:
+    for name, title, short, pages, per_page, jupyter_pages, rounds, edit, edits, comparisons in plans:
         log(f"{title}: generating the sites")
         project = generate(OUT / name, pages, per_page, jupyter_pages, log=lambda m: log("  " + m))
-        samples = Suite(project, edit, log, jupyter_pages, edits).rounds(rounds, args.comparison_rounds)
+        samples = Suite(project, edit, log, jupyter_pages, edits).rounds(rounds, comparisons)
         scales.append(report.Scale(title, short, samples, rounds, pages, jupyter_pages))
 
     text = report.render(scales, environment())

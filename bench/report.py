@@ -142,12 +142,12 @@ def target_table(scales: list[Scale]) -> str:
 
 def render(scales: list[Scale], environment: str) -> str:
     rounds = ", ".join(f"{s.rounds} rounds at {s.short}" for s in scales)
-    comparisons = min(len(s.samples.seconds.get("mdexec", ())) for s in scales)
+    comparisons = " and ".join(str(len(s.samples.seconds.get("mdexec", ()))) for s in scales)
     parts = [
         "## Benchmark",
         "",
-        f"{environment}. Medians of interleaved rounds ({rounds}; markdown-exec and mkdocs-jupyter "
-        f"in {comparisons} of them), all measured in one run. "
+        f"{environment}. Medians of interleaved rounds ({rounds}; markdown-exec, mkdocs-jupyter "
+        f"and the floor under serve in {comparisons} of them), all measured in one run. "
         "CPU s is user + system time of the process and the children it reaped (the worker, kernels); "
         "it is less disturbed by other load than wall time. Peak memory is the sum of the high-water "
         "marks of the build's whole process tree (the snipdoc worker and Jupyter kernels included).",
@@ -157,6 +157,7 @@ def render(scales: list[Scale], environment: str) -> str:
         "Serve rows time the rebuild itself, in one long-lived process that keeps plugin instances "
         "as `mkdocs serve` does; the watcher's delay is not counted. The floor column compares them "
         "with a whole `mkdocs build` process of the floor, as the targets do.",
+        "",
     ]
     estimated = [s for s in scales if s.jupyter_estimated]
     for s in estimated:
