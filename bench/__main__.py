@@ -12,7 +12,6 @@ import platform
 import sys
 import time
 from importlib import metadata
-from pathlib import Path
 
 from . import report
 from .sites import REPO, generate
@@ -54,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, title, short, pages, per_page, jupyter_pages, rounds, edit, edits, comparisons in plans:
         log(f"{title}: generating the sites")
         project = generate(OUT / name, pages, per_page, jupyter_pages, log=lambda m: log("  " + m))
-        samples = Suite(project, edit, log, jupyter_pages, edits).rounds(rounds, comparisons)
+        samples = Suite(project, edit, edits, log).rounds(rounds, comparisons)
         scales.append(report.Scale(title, short, samples, rounds, pages, jupyter_pages))
 
     text = report.render(scales, environment())

@@ -32,7 +32,6 @@ class Samples:
     seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     cpu: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     peak: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    notes: dict[str, str] = field(default_factory=dict)
 
     def add(self, key: str, run: measure.Run) -> None:
         self.seconds[key].append(run.seconds)
@@ -41,12 +40,11 @@ class Samples:
 
 
 class Suite:
-    def __init__(self, project: Project, edit: str, log, jupyter_pages: int, edits: int) -> None:
+    def __init__(self, project: Project, edit: str, edits: int, log) -> None:
         self.project = project
         self.edit = edit  # the snippet an author edits under serve
         self.edits = edits  # edits per serve session after the first
         self.log = log
-        self.jupyter_pages = jupyter_pages
         self.samples = Samples()
 
     # -- units ---------------------------------------------------------------
@@ -126,13 +124,11 @@ class Suite:
             for unit in order:
                 getattr(self, unit)()
             self.log(f"  round {r + 1}/{n}: {time.perf_counter() - started:.0f} s")
-        self.samples.notes["jupyter_pages"] = str(self.jupyter_pages)
         return self.samples
 
     def _build(self, variant: str) -> measure.Run:
         config = self.project.config(variant)
-        run = measure.run([MKDOCS, "build", "--strict", "-q", "-f", str(config)], self.project.root, ENV)
-        return run
+        return measure.run([MKDOCS, "build", "--strict", "-q", "-f", str(config)], self.project.root, ENV)
 
     def _serve(self, variant: str, edited: Path, commands: list[str]) -> list[dict]:
         proc = subprocess.run(
