@@ -63,6 +63,10 @@ class Cache:
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
 
+    def has(self, key: str) -> bool:
+        """A cheap look (no read); get() still checks the entry."""
+        return self._path(key).is_file()
+
     def get(self, key: str) -> dict | None:
         try:
             entry = json.loads(self._path(key).read_text(encoding="utf-8"))
@@ -76,18 +80,23 @@ class Cache:
     def put(self, key: str, result: dict) -> None:
         body = json.dumps(result, sort_keys=True)
         entry = {"key": key, "sha256": hashlib.sha256(body.encode()).hexdigest(), "result": result}
-        write_atomic(self._path(key), json.dumps(entry).encode())
+        write_atomic(self._path(key), json.dumps(entry).encode(), durable=False)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Readers see the old file or the new one, never a part (also across processes)."""
+def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
+    """Readers see the old file or the new one, never a part (also across processes).
+
+    durable=False skips the flush to disk: for cache entries, where a file cut
+    short by a crash fails its checksum and only costs a re-run.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o7777)
         else:

@@ -8,6 +8,7 @@ can change its output changed, otherwise from the warm worker.
 from __future__ import annotations
 
 import difflib
+import threading
 from pathlib import Path
 
 from . import cache
@@ -24,6 +25,8 @@ class Engine:
         self.env = cache.environment()
         self.runs = 0  # snippets actually executed (cache misses)
         self.failed: dict[str, dict] = {}  # failed runs of this build, so one build runs each once
+        self.lock = threading.RLock()
+        self.background: threading.Thread | None = None
 
     def load(self, name: str, where: str = "") -> Snippet:
         path = self.snippets_dir / name
@@ -44,6 +47,10 @@ class Engine:
         return cache.cache_key(snippet.path.read_bytes(), helpers, self.env, self.settings)
 
     def result(self, snippet: Snippet, use_cache: bool = True) -> dict:
+        with self.lock:  # one worker: the build and the background thread take turns
+            return self._result(snippet, use_cache)
+
+    def _result(self, snippet: Snippet, use_cache: bool) -> dict:
         if not use_cache:
             self.runs += 1
             return self.worker.run(snippet.name, snippet.path, snippet.text)
@@ -59,7 +66,28 @@ class Engine:
         return result
 
     def new_build(self) -> None:
+        self.wait()
         self.failed.clear()
+
+    def in_background(self, snippets: list[Snippet] | None = None) -> None:
+        """Run these snippets (or just start the worker) on the other core, while
+        the build renders pages; the build finds their results in the cache."""
+
+        def work():
+            if snippets is None:
+                with self.lock:
+                    self.worker.warm()
+            for snippet in snippets or ():
+                self.result(snippet)
+
+        self.wait()
+        self.background = threading.Thread(target=work, daemon=True)
+        self.background.start()
+
+    def wait(self) -> None:
+        if self.background is not None:
+            self.background.join()
+            self.background = None
 
     def problems(self, snippet: Snippet, result: dict) -> list[str]:
         if "crash" in result:
@@ -78,6 +106,7 @@ class Engine:
         return out
 
     def close(self) -> None:
+        self.wait()
         self.worker.close()
 
 

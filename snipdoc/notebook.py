@@ -23,13 +23,11 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urljoin
 
-import nbformat
 from markdown.extensions import toc
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from . import cache, render
 from .engine import Engine
@@ -58,6 +56,13 @@ SETUP_NOTE = (
     "会重新排版，例如给元组里的多行张量多加缩进），图用 SVG 显示，并固定 SVG 里的 id，"
     "这样运行结果与网站上的逐字相同。"
 )
+
+
+def _nbformat():
+    """nbformat, imported only when a notebook is written: an up-to-date build skips it."""
+    import nbformat.v4
+
+    return nbformat
 
 
 def notebook_uri(page_uri: str) -> str:
@@ -196,7 +201,7 @@ def build_file(path: Path, page_path: Path, page_label: str, engine: Engine,
     nb, complete = assemble(items, snippets, engine, page_label, intro_links)
     if complete:
         nb.metadata["snipdoc"]["key"] = key  # a notebook with a failed snippet is never reused
-    data = nbformat.writes(nb).encode() + b"\n"
+    data = _nbformat().writes(nb).encode() + b"\n"
     # Same bytes, same file: its mtime stays, and so does mkdocs-jupyter's cached page.
     if not (path.is_file() and path.read_bytes() == data):
         cache.write_atomic(path, data)
@@ -350,16 +355,16 @@ def assemble(items: list, snippets: list, engine: Engine, page_label: str,
     first = 0
     if items and isinstance(items[0], str) and items[0].startswith("# "):
         title, _, rest = items[0].partition("\n")
-        cells.append(new_markdown_cell(f"{title}\n\n{_intro(engine, intro_links)}"))
+        cells.append(_nbformat().v4.new_markdown_cell(f"{title}\n\n{_intro(engine, intro_links)}"))
         if rest.strip():
-            cells.append(new_markdown_cell(rest.strip("\n")))
+            cells.append(_nbformat().v4.new_markdown_cell(rest.strip("\n")))
         first = 1
     else:
-        cells.append(new_markdown_cell(_intro(engine, intro_links)))
-    cells += [new_markdown_cell(SETUP_NOTE), new_code_cell(SETUP_CODE)]
+        cells.append(_nbformat().v4.new_markdown_cell(_intro(engine, intro_links)))
+    cells += [_nbformat().v4.new_markdown_cell(SETUP_NOTE), _nbformat().v4.new_code_cell(SETUP_CODE)]
     for item in items[first:]:
         if isinstance(item, str):
-            cells.append(new_markdown_cell(item))
+            cells.append(_nbformat().v4.new_markdown_cell(item))
             continue
         if isinstance(item, SnippetError):
             cells.append(_failure([str(item)]))
@@ -370,12 +375,12 @@ def assemble(items: list, snippets: list, engine: Engine, page_label: str,
         cells += new
         complete = complete and ok
     _number(cells)
-    nb = new_notebook(cells=cells, metadata={
+    nb = _nbformat().v4.new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
         "language_info": {"name": "python", "version": engine.env["python"].split()[0]},
         "snipdoc": {"page": page_label, "torch": engine.env["torch"]},
     })
-    nbformat.validate(nb)
+    _nbformat().validate(nb)
     return nb, complete
 
 
@@ -407,7 +412,7 @@ def snippet_cells(d: Directive, snippet, engine: Engine, where: str) -> tuple[li
     printed = [(e, run["got"]) for e, run in zip(examples, runs) if run["got"]]
     cells = []
     for (code, _, _), (example, got) in zip(render.cells(examples, runs), printed + [(None, "")]):
-        cell = new_code_cell(code)
+        cell = _nbformat().v4.new_code_cell(code)
         if got:
             cell.outputs = outputs(example.source, got)
             if any(o.output_type == "error" for o in cell.outputs):
@@ -416,7 +421,7 @@ def snippet_cells(d: Directive, snippet, engine: Engine, where: str) -> tuple[li
     # A kernel shows a figure once, after the cell that drew it; the page shows the
     # snippet's figures after each embed, so only the embed that ends the snippet has them.
     if examples[-1] is snippet.examples[-1]:
-        cells[-1].outputs += [new_output("display_data", data={"image/svg+xml": svg}) for svg in result["figures"]]
+        cells[-1].outputs += [_nbformat().v4.new_output("display_data", data={"image/svg+xml": svg}) for svg in result["figures"]]
     return cells, True
 
 
@@ -428,12 +433,12 @@ def outputs(source: str, got: str) -> list:
         lines = got[start + len(TRACEBACK_HEADER):].split("\n", 1)[1].rstrip("\n").split("\n")
         name, _, value = lines[0].partition(": ")
         evalue = "\n".join([value, *lines[1:]]) if value or len(lines) > 1 else ""
-        error = new_output("error", ename=name.rpartition(".")[2], evalue=evalue, traceback=lines)
-        return ([new_output("stream", name="stdout", text=printed)] if printed else []) + [error]
+        error = _nbformat().v4.new_output("error", ename=name.rpartition(".")[2], evalue=evalue, traceback=lines)
+        return ([_nbformat().v4.new_output("stream", name="stdout", text=printed)] if printed else []) + [error]
     if _shows_value(source):
         text = got[:-1] if got.endswith("\n") else got
-        return [new_output("execute_result", data={"text/plain": text})]
-    return [new_output("stream", name="stdout", text=got)]
+        return [_nbformat().v4.new_output("execute_result", data={"text/plain": text})]
+    return [_nbformat().v4.new_output("stream", name="stdout", text=got)]
 
 
 def _shows_value(source: str) -> bool:
@@ -450,7 +455,7 @@ def _shows_value(source: str) -> bool:
 
 def _failure(messages: list[str]) -> nbformat.NotebookNode:
     body = "\n\n".join(messages)
-    return new_markdown_cell(f"> **示例运行失败**\n\n```text\n{body}\n```")
+    return _nbformat().v4.new_markdown_cell(f"> **示例运行失败**\n\n```text\n{body}\n```")
 
 
 def _number(cells: list) -> None:

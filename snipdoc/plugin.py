@@ -71,9 +71,31 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         files = assets.add_mathjax(files, config)
         if not self.config.enabled:
             return files
+        if misses := self._cache_misses(files):
+            self.engine.in_background(misses)
         self.notebooks = notebook.add_to_files(self.config.notebooks, files, config, self.engine,
                                                self.root / self.config.cache_dir / "generated", self.docs_prefix)
         return files
+
+    def _cache_misses(self, files) -> list:
+        """Snippets the pages embed that are not in the cache (errors are reported later)."""
+        misses = {}
+        for file in files.documentation_pages():
+            if not file.src_uri.endswith(".md") or not file.abs_src_path:
+                continue
+            try:
+                for d in find_directives(Path(file.abs_src_path).read_text(encoding="utf-8"), file.src_uri):
+                    snippet = self.engine.load(d.snippet)
+                    if not self.engine.cache.has(self.engine.key(snippet)):
+                        misses.setdefault(snippet.path, snippet)
+            except (OSError, UnicodeDecodeError, SnippetError):
+                continue
+        return list(misses.values())
+
+    def on_post_build(self, *, config):
+        # Under serve, have torch imported before the author's first edit, not after it.
+        if self.config.enabled and self.command == "serve":
+            self.engine.in_background(None)
 
     def on_serve(self, server, *, config, builder):
         if self.config.enabled:
@@ -90,7 +112,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             directives = find_directives(markdown, where)
         except SnippetError as exc:
             return self._fail(markdown, [str(exc)])
-        for d in reversed(directives):  # from the bottom, so line numbers stay valid
+        for d in directives:  # one line becomes one string: line numbers stay valid
             lines[d.lineno - 1] = self._embed(d, f"{where}:{d.lineno}", blocks)
         self.blocks[page.file.src_uri] = blocks
         return notebook.with_page_links("\n".join(lines), page, self.notebooks, config)

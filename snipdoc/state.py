@@ -34,6 +34,8 @@ class FreshState:
         for name in set(sys.modules) - self.modules:
             if _is_local(sys.modules.get(name)):
                 del sys.modules[name]  # helper modules are re-imported, so edits show
+            else:
+                self.modules.add(name)  # an installed module: checked once, kept
         random.seed()
         if self.torch is not None:
             _restore_torch(self.torch)
@@ -82,10 +84,17 @@ def _restore_torch(saved: dict) -> None:
     if torch.get_default_device() != saved["device"]:
         torch.set_default_device(None)
     torch.set_grad_enabled(True)
-    torch.use_deterministic_algorithms(
-        saved["deterministic"], warn_only=saved["deterministic_warn_only"]
-    )
+    deterministic = (saved["deterministic"], saved["deterministic_warn_only"])
+    # Only when changed: the call imports torch._inductor (800 modules, a second).
+    if (torch.are_deterministic_algorithms_enabled(),
+            torch.is_deterministic_algorithms_warn_only_enabled()) != deterministic:
+        torch.use_deterministic_algorithms(deterministic[0], warn_only=deterministic[1])
     torch.set_anomaly_enabled(saved["anomaly"])
-    torch.set_num_threads(saved["threads"])
+    if torch.get_num_threads() != saved["threads"]:
+        torch.set_num_threads(saved["threads"])
     torch.set_float32_matmul_precision(saved["matmul_precision"])
-    torch.seed()  # a fresh process starts from a random seed too
+    # A fresh process starts from a random seed. torch.seed() would also seed every
+    # accelerator backend, recording a stack trace for each: seed what is in use.
+    torch.default_generator.seed()
+    if torch.cuda.is_initialized():
+        torch.cuda.seed_all()

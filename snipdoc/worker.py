@@ -44,9 +44,16 @@ class Worker:
 
     def run(self, name: str, path: Path, text: str) -> dict:
         """Run a snippet; failures of the process itself come back as {'crash': message}."""
+        return self._ask({"name": name, "path": str(path), "text": text, "output_limit": self.output_limit})
+
+    def warm(self) -> None:
+        """Start the process and import torch now, so the next snippet does not wait for it."""
+        if self.proc is None or self.proc.poll() is not None:
+            self._ask({})
+
+    def _ask(self, request: dict) -> dict:
         if self.proc is None or self.proc.poll() is not None:
             self._start()
-        request = {"name": name, "path": str(path), "text": text, "output_limit": self.output_limit}
         try:
             self.proc.stdin.write(json.dumps(request).encode() + b"\n")
             self.proc.stdin.flush()
@@ -116,13 +123,16 @@ def main() -> None:
             import torch  # noqa: F401  (once per worker, then warm)
 
             fresh = FreshState()
-        try:
-            snippet = parse_snippet(Path(request["path"]), request["name"], request["text"].encode())
-            result = run_snippet(snippet, request["output_limit"])
-        except SnippetError as exc:
-            result = {"crash": str(exc)}
-        finally:
-            fresh.restore()
+        if not request:  # a warm-up: torch is imported now
+            result = {}
+        else:
+            try:
+                snippet = parse_snippet(Path(request["path"]), request["name"], request["text"].encode())
+                result = run_snippet(snippet, request["output_limit"])
+            except SnippetError as exc:
+                result = {"crash": str(exc)}
+            finally:
+                fresh.restore()
         reply.write(json.dumps(result) + "\n")
         reply.flush()
 

@@ -1,6 +1,9 @@
 """pytest runs every snippet as a doctest in one process; each must see a fresh
 interpreter, as `python -m doctest FILE` does, and a scratch working folder."""
 
+import os
+import tempfile
+
 import pytest
 
 from snipdoc.state import FreshState
@@ -14,7 +17,11 @@ def _fresh_state():
 
 
 @pytest.fixture(autouse=True)
-def fresh_interpreter(_fresh_state, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    yield
-    _fresh_state.restore()
+def fresh_interpreter(_fresh_state):
+    # A plain temporary folder: pytest's tmp_path costs more than most snippets.
+    with tempfile.TemporaryDirectory(prefix="snippet-") as folder:
+        os.chdir(folder)
+        try:
+            yield
+        finally:
+            _fresh_state.restore()  # also goes back to the starting folder
