@@ -111,7 +111,8 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         try:
             directives = find_directives(markdown, where)
         except SnippetError as exc:
-            return self._fail(markdown, [str(exc)])
+            self._report([str(exc)])
+            return markdown
         for d in directives:  # one line becomes one string: line numbers stay valid
             lines[d.lineno - 1] = self._embed(d, f"{where}:{d.lineno}", blocks)
         self.blocks[page.file.src_uri] = blocks
@@ -137,17 +138,15 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         return render.markdown(examples, runs, figures, d.snippet, blocks)
 
     def _error(self, messages: list[str], blocks: list[str]) -> str:
-        for message in messages:
-            log.error(message)
-        self.errors.extend(messages)
+        """Report the errors, and show them on the page where the output would be."""
+        self._report(messages)
         blocks.append(render.error_html(messages))
         return render.PLACEHOLDER.format(len(blocks) - 1)
 
-    def _fail(self, markdown: str, messages: list[str]) -> str:
+    def _report(self, messages: list[str]) -> None:
         for message in messages:
             log.error(message)
         self.errors.extend(messages)
-        return markdown
 
     def on_page_content(self, html, *, page, config, files):
         for i, block in enumerate(self.blocks.get(page.file.src_uri, ())):
