@@ -1,4 +1,8 @@
-"""``python -m snipdoc record [FILE ...]``: write real outputs into snippet files."""
+"""``python -m snipdoc record [FILE ...]``: write real outputs into snippet files.
+
+Settings come from the snipdoc.extension entry of mkdocs.yml, as the build
+reads them; a command-line flag overrides one.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import sys
 from pathlib import Path
 
 from .engine import Engine
+from .extension import SnippetExtension, options_from
 from .record import record_paths
 
 
@@ -14,14 +19,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m snipdoc")
     sub = parser.add_subparsers(dest="command", required=True)
     rec = sub.add_parser("record", help="run snippets and write their real outputs into them")
-    rec.add_argument("files", nargs="*", type=Path, help="snippet files (default: every .txt under --snippets-dir)")
-    rec.add_argument("--snippets-dir", type=Path, default=Path("snippets"))
-    rec.add_argument("--timeout", type=float, default=60)
+    rec.add_argument("files", nargs="*", type=Path, help="snippet files (default: every .txt in the snippets folder)")
+    rec.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"),
+                     help="where the settings are read (default: mkdocs.yml)")
+    rec.add_argument("--snippets-dir", help="overrides snippets_dir of mkdocs.yml")
+    rec.add_argument("--timeout", type=float, help="overrides timeout of mkdocs.yml")
+    rec.add_argument("--output-limit", type=int, help="overrides output_limit of mkdocs.yml")
     args = parser.parse_args(argv)
 
-    snippets_dir = args.snippets_dir.resolve()
-    files = [f.resolve() for f in args.files] or sorted(snippets_dir.rglob("*.txt"))
-    engine = Engine(snippets_dir, snippets_dir.parent / ".cache" / "snipdoc", timeout=args.timeout)
+    options = options_from(args.config_file)
+    for name in ("snippets_dir", "timeout", "output_limit"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    root = args.config_file.resolve().parent
+    settings = SnippetExtension(**options).settings(root)
+    files = [f.resolve() for f in args.files] or sorted(settings["snippets_dir"].rglob("*.txt"))
+    engine = Engine(**settings)
     try:
         errors = record_paths(engine, files)
     finally:
