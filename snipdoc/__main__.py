@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--snippets-dir", help="overrides snippets_dir of mkdocs.yml")
     rec.add_argument("--timeout", type=float, help="overrides timeout of mkdocs.yml")
     rec.add_argument("--output-limit", type=int, help="overrides output_limit of mkdocs.yml")
+    rec.add_argument("--force", action="store_true",
+                     help="overwrite recorded outputs even off the reference platform (snipdoc/reference.py)")
     args = parser.parse_args(argv)
 
     options = options_from(args.config_file)
@@ -36,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     files = [f.resolve() for f in args.files] or sorted(settings["snippets_dir"].rglob("*.txt"))
     engine = Engine(**settings)
     try:
-        errors = record_paths(engine, files)
+        errors = record_paths(engine, files, args.force)
     finally:
         engine.close()
     for message in errors:
