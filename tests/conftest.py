@@ -109,6 +109,15 @@ def _chinese_font_missing() -> str | None:
     return None
 
 
+# Which browser ran the checks (Chromium or Chrome, and its version) belongs in the log.
+_BROWSER_USED = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if _BROWSER_USED in config.stash:
+        terminalreporter.write_line(f"browser tests ran in {config.stash[_BROWSER_USED]}")
+
+
 @pytest.fixture(scope="session")
 def browser(request):
     """One headless Chromium for the session. Skipped where there is none, but in CI a
@@ -128,10 +137,7 @@ def browser(request):
 
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        # Which browser ran the checks (Chromium or Chrome, and its version) belongs in the log.
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter:
-            reporter.write_line(f"browser: {executable} ({how}), version {chromium.version}")
+        request.config.stash[_BROWSER_USED] = f"{executable} ({how}), version {chromium.version}"
         yield chromium
         chromium.close()
 
