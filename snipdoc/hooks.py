@@ -1,4 +1,5 @@
-"""MkDocs hooks for reading the site: Chinese search (snipdoc.search).
+"""MkDocs hooks for reading the site: Chinese search (snipdoc.search) and the notebook
+pages' shared stylesheet (snipdoc.notebook_css).
 
 Listed under ``hooks:`` in mkdocs.yml, MkDocs loads this file by its path, so it
 imports the package absolutely and keeps only the wiring here.
@@ -11,18 +12,21 @@ from pathlib import Path
 
 from mkdocs.plugins import event_priority, get_plugin_logger
 from mkdocs.structure.files import File
+from mkdocs.utils import get_relative_url
 
-from snipdoc import search
+from snipdoc import notebook_css, search
 
 log = get_plugin_logger("snipdoc.search")
 
 _sections: dict[str, str] = {}
+_notebook_styles: list[str] = []
 
 
 def on_config(config):
     glossary = search.load_glossary(Path(config.docs_dir) / search.GLOSSARY)
     # Before Material's search plugin segments the first page.
     search.add_words(glossary)
+    _notebook_styles.clear()
     _sections.clear()
     _sections.update(search.section_urls(glossary, config.use_directory_urls))
     return config
@@ -37,9 +41,33 @@ def on_files(files, *, config):
     return files
 
 
+def on_page_content(html, *, page, config, files):
+    if notebook_css.WRAPPER not in html:
+        return html
+    html, styles = notebook_css.take_styles(html)
+    _notebook_styles.extend(styles)
+    page.edit_url = None  # generated from a page and its snippets: nothing to edit in the repository
+    return notebook_css.link(get_relative_url(notebook_css.SITE_PATH, page.url)) + html
+
+
 # After Material's search plugin has written the index.
 @event_priority(-100)
 def on_post_build(*, config):
+    if _notebook_styles:
+        write_notebook_css(config)
+    add_glossary_to_index(config)
+
+
+def write_notebook_css(config):
+    link = notebook_css.SITE_PATH.rsplit("/", 1)[1]
+    pages = [p.read_text(encoding="utf-8") for p in Path(config.site_dir).rglob("*.html")]
+    pages = [html for html in pages if link in html and notebook_css.WRAPPER in html]
+    path = Path(config.site_dir, notebook_css.SITE_PATH)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(notebook_css.stylesheet(_notebook_styles, pages), encoding="utf-8")
+
+
+def add_glossary_to_index(config):
     path = os.path.join(config.site_dir, "search", "search_index.json")
     if not _sections or not os.path.isfile(path):
         return
@@ -48,5 +76,5 @@ def on_post_build(*, config):
     with open(path, "w", encoding="utf-8") as f:
         f.write(data)
     for term in missing:
-        log.warning(f"{config.docs_dir}/{search.GLOSSARY}: '{term}' points to {_sections[term]}, "
+        log.warning(f"{search.GLOSSARY} in docs_dir: '{term}' points to {_sections[term]}, "
                     "which is not a section of the site (was its heading renamed?)")
