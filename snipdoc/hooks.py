@@ -1,5 +1,5 @@
-"""MkDocs hooks for reading the site: Chinese search (snipdoc.search) and the notebook
-pages' shared stylesheet (snipdoc.notebook_css).
+"""MkDocs hooks for reading the site: Chinese search (snipdoc.search), the notebook
+pages' shared stylesheet (snipdoc.notebook_css) and edit links.
 
 Listed under ``hooks:`` in mkdocs.yml, MkDocs loads this file by its path, so it
 imports the package absolutely and keeps only the wiring here.
@@ -23,6 +23,10 @@ _notebook_styles: list[str] = []
 
 
 def on_config(config):
+    if not config.repo_url:
+        # edit_uri is relative to the repository: without one there is nothing to edit
+        # (and MkDocs would warn on every page).
+        config.edit_uri = None
     glossary = search.load_glossary(Path(config.docs_dir) / search.GLOSSARY)
     # Before Material's search plugin segments the first page.
     search.add_words(glossary)
