@@ -574,7 +574,8 @@ COPY_OVERLAP_JS = """
           range.setStart(node, i); range.setEnd(node, i + 1);
           const r = range.getBoundingClientRect();
           if (r.right <= shown.left || r.left >= shown.right) continue;  // scrolled out of sight
-          if (r.left < b.right && r.right > b.left && r.top < b.bottom && r.bottom > b.top) {
+          // A glyph's box is taller than the glyph: grazing the button's edge by 2 px is clear.
+          if (r.left < b.right && r.right > b.left && r.top < b.bottom - 2 && r.bottom > b.top + 2) {
             found.push(`${node.data.slice(Math.max(0, i - 12), i + 12).trim()} (scrolled to the ${end ? "end" : "start"})`);
             break search;
           }

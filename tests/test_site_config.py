@@ -99,3 +99,15 @@ def test_glossary_terms_are_one_word_for_jieba():
     search.add_words(glossary)
     for term in glossary:
         assert list(jieba.cut(f"这是{term}的例子")).count(term) == 1, term
+
+
+def test_the_published_site_loads_nothing_from_other_hosts(browser, serve, published_site):
+    """With repo_url set, Material's header would ask GitHub's API for stars and forks."""
+    from test_browser import open_page
+
+    for path in ("ch12/", "notebooks/ch12/"):
+        one = open_page(browser, serve(published_site) + path)
+        one.page.wait_for_load_state("networkidle")
+        assert one.foreign_requests() == [], path
+        assert one.page.locator("a.md-source").count()  # the repository link is there
+        one.page.context.close()

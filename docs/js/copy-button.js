@@ -3,6 +3,8 @@
 // gets a strip at the top for the button (css/reading.css), so the button never covers
 // code; other blocks keep their height. Checked again when the width changes (a phone turned sideways).
 
+const GRAZE = 2;  // px
+
 const COPY_BUTTONS = [
   // Material's button, in the <pre> above the <code> that scrolls.
   { button: ".md-code__nav", block: "pre", code: ":scope > code" },
@@ -34,7 +36,8 @@ function placeCopyButton(block, kind) {
   block.classList.remove("copy-button-above");
   const b = button.getBoundingClientRect();
   const room = b.left - code.getBoundingClientRect().left;
-  if (reachBeside(code, b.top, b.bottom) > room - 4) block.classList.add("copy-button-above");
+  // A line's box is taller than its letters: one that only grazes the button's edge is clear.
+  if (reachBeside(code, b.top + GRAZE, b.bottom - GRAZE) > room - 4) block.classList.add("copy-button-above");
 }
 
 const resized = new ResizeObserver((entries) => {

@@ -27,7 +27,8 @@ function openFigure(figure) {
 
 function markShrunk(figure) {
   const img = shownImage(figure);
-  const shrunk = !!img && img.naturalWidth > img.clientWidth + 1;
+  // Shrunk by a tenth or more: smaller than that, labels stay as legible as drawn.
+  const shrunk = !!img && img.clientWidth < 0.9 * img.naturalWidth;
   figure.classList.toggle("figure-zoomable", shrunk);
   if (shrunk) {
     figure.setAttribute("tabindex", "0");
