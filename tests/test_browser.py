@@ -598,6 +598,7 @@ def test_copy_buttons_cover_no_code(pages):
 
 
 MIN_TICK_PX = 9
+FIGURE_IMAGES = ".snippet-figure img, .jp-RenderedSVG img"  # chapter figures, notebook outputs
 
 
 def tick_label_units(svg: str) -> tuple[float, float]:
@@ -625,12 +626,12 @@ def figure_problems(loaded: Loaded) -> list[str]:
     """Each figure's tick labels are at least MIN_TICK_PX CSS px as shown, or as shown
     after a tap on the figure."""
     page, problems = loaded.page, []
-    for i, figure in enumerate(page.evaluate(FIGURES_JS, ".snippet-figure img")):
+    for i, figure in enumerate(page.evaluate(FIGURES_JS, FIGURE_IMAGES)):
         font, width = tick_label_units(base64.b64decode(figure["src"].split(",", 1)[1]).decode())
         px = font * figure["width"] / width
         if px >= MIN_TICK_PX:
             continue
-        page.locator(".snippet-figure img:visible").nth(i).click()
+        page.locator(FIGURE_IMAGES).filter(visible=True).nth(i).click()
         zoomed = page.evaluate(FIGURES_JS, "dialog[open] img")
         if not zoomed:
             problems.append(f"{figure['alt']}: tick labels {px:.1f} px, and a tap does not enlarge it")
@@ -645,6 +646,7 @@ def figure_problems(loaded: Loaded) -> list[str]:
 
 
 def test_figure_tick_labels_are_legible_on_a_phone(pages):
+    assert any(one.page.locator(".jp-RenderedSVG img").count() for _, one in _each(pages, "phone"))
     assert any(one.page.locator(".snippet-figure img").count() for _, one in _each(pages, "phone"))
     assert _failures(pages, figure_problems, "phone") == []
 

@@ -42,7 +42,8 @@ function markShrunk(figure) {
 const resizedFigures = new ResizeObserver((entries) => entries.forEach(({ target }) => markShrunk(target)));
 
 document$.subscribe(() => {
-  for (const figure of document.querySelectorAll(".snippet-figure")) {
+  // The chapter's figures, and the same figures as notebook outputs.
+  for (const figure of document.querySelectorAll(".snippet-figure, .jp-RenderedSVG")) {
     resizedFigures.observe(figure);
     for (const img of figure.querySelectorAll("img")) img.addEventListener("load", () => markShrunk(figure));
     figure.addEventListener("click", () => figure.classList.contains("figure-zoomable") && openFigure(figure));
