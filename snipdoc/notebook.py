@@ -89,10 +89,10 @@ def add_to_files(pages: list[str], files, config, engine: Engine, folder: Path, 
 
         def link(path: str, page=page, urls=urls) -> str | None:
             target = files.get_file_from_path(posixpath.normpath(posixpath.join(posixpath.dirname(page), path)))
-            return None if target is None else urls.link(target.url)
+            return None if target is None else urls.outside(target.url) or ""
 
-        intro = {"page": urls.link(source.url), "download": urls.link(urls.download),
-                 "name": posixpath.basename(uri)}
+        intro = {"page": urls.outside(source.url), "download": urls.link(urls.download),
+                 "name": posixpath.basename(uri), "colab": colab_url(config.repo_url, urls.download)}
         path = folder / uri
         written[page] = build_file(path, Path(source.abs_src_path), f"{docs_prefix}/{page}", engine, link, intro)
         files.append(File(uri, src_dir=str(folder), dest_dir=config.site_dir,
@@ -120,6 +120,22 @@ class _NotebookUrls:
             return urljoin(self.site_url, url)
         return get_relative_url(url, self.page)
 
+    def outside(self, url: str) -> str | None:
+        """A link that also works in a downloaded copy opened in Jupyter: absolute, or
+        none when the site's address is not configured (a relative one leads nowhere there)."""
+        return urljoin(self.site_url, url) if self.site_url else None
+
+
+COLAB_BRANCH = "gh-pages"
+"""The branch that holds the built site (mkdocs gh-deploy), .ipynb files included:
+Colab opens notebooks from a GitHub repository, and the notebooks are built, not committed."""
+
+
+def colab_url(repo_url: str | None, path: str) -> str | None:
+    """"Open in Colab" for the notebook published at path, if the repository is on GitHub."""
+    m = re.fullmatch(r"https://github\.com/([^/]+)/([^/]+?)(?:\.git)?/?", repo_url or "")
+    return m and f"https://colab.research.google.com/github/{m[1]}/{m[2]}/blob/{COLAB_BRANCH}/{path}"
+
 
 def with_page_links(markdown: str, page, notebooks: dict[str, "Written"], config) -> str:
     """The chapter page, with a note after its title that links to its notebook."""
@@ -134,7 +150,9 @@ def with_page_links(markdown: str, page, notebooks: dict[str, "Written"], config
         '!!! info "Jupyter Notebook"\n'
         f"    本章也是一个 Jupyter Notebook，代码和输出与本页相同，可以下载后在 Jupyter 里从头运行："
         f'<a href="{download}" download>下载本章的 Jupyter Notebook（{name}）</a>，'
-        f"或者[在线查看 Notebook 版]({relative})。\n"
+        f"或者[在线查看 Notebook 版]({relative})"
+        + (f'，或者<a href="{colab}">在 Colab 中打开</a>' if (colab := colab_url(config.repo_url, urls.download)) else "")
+        + "。\n"
     )
     lines = markdown.split("\n")
     at = 1 if lines and lines[0].startswith("# ") else 0
@@ -306,7 +324,9 @@ def rewrite_links(text: str, link: Callable[[str], str | None]) -> str:
             return m.group(0)
         path, hash_, fragment = target.partition("#")
         url = link(path)
-        return m.group(0) if url is None else f"{m.group(1)}{url}{hash_}{fragment}{m.group(3)}"
+        if url == "" and not m.group(1).startswith("!"):
+            return m.group(1)[1:-2]  # a link with nowhere to lead: its text
+        return m.group(0) if not url else f"{m.group(1)}{url}{hash_}{fragment}{m.group(3)}"
 
     return "\n".join(line if fenced else _LINK.sub(repl, line)
                      for line, fenced in _with_fences(text.split("\n")))
@@ -394,10 +414,15 @@ def _intro(engine: Engine, links: dict[str, str]) -> str:
     env = engine.env
     python = env["python"].split()[0]
     return (
-        f"> 这个 Notebook 由网站上的[同名页面]({links['page']})和它的示例在构建网站时自动生成，"
+        f"> 这个 Notebook 由网站上的{_linked('同名页面', links['page'])}和它的示例在构建网站时自动生成，"
         f"内容与页面相同。每一个输出都来自 **torch {env['torch']}**（Python {python}）的真实运行；"
         f"用同样的版本从头运行，会得到同样的输出。[下载 {links['name']}]({links['download']})"
+        + (f" · [在 Colab 中打开]({links['colab']})" if links.get("colab") else "")
     )
+
+
+def _linked(text: str, url: str | None) -> str:
+    return f"[{text}]({url})" if url else text
 
 
 def snippet_cells(d: Directive, snippet, engine: Engine, where: str) -> tuple[list, bool]:

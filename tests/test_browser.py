@@ -11,7 +11,10 @@ the end also run, on pages broken on purpose, to show it fails when it should.
 
 from __future__ import annotations
 
+import base64
+import math
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -490,6 +493,296 @@ def test_no_serious_accessibility_violation(pages):
     assert _failures(pages, with_search_results, "light", "dark") == []
 
 
+# --- Reading: line breaks, copy buttons, figures, search, navigation -------------------
+
+# Where a line starts with punctuation that must not start one (Chinese typography's rule,
+# which browsers keep within text but not next to an inline formula's box): each such
+# character whose box sits on a lower line than what precedes it, and further left.
+LINE_STARTS_JS = """
+() => {
+  const NO_START = /[，。、；：？！）」』】〉》”’…,.;:?!)\\]]/;
+  const root = document.querySelector(".md-content") || document.body;
+  const skip = "pre, code, script, style, mjx-container";
+  const range = document.createRange();
+  const box = (node, i) => {
+    range.setStart(node, i); range.setEnd(node, i + 1);
+    return [...range.getClientRects()].find((r) => r.width > 0);
+  };
+  // The last box drawn before node within its block.
+  const before = (node) => {
+    for (let n = node; n && n !== root; n = n.parentNode) {
+      for (let s = n.previousSibling; s; s = s.previousSibling) {
+        if (s.nodeType === Node.TEXT_NODE) {
+          for (let i = s.length - 1; i >= 0; i--) if (/\\S/.test(s.data[i]) && box(s, i)) return box(s, i);
+        } else if (s.nodeType === Node.ELEMENT_NODE) {
+          const rects = [...s.getClientRects()].filter((r) => r.width > 0);
+          if (rects.length) return rects[rects.length - 1];
+        }
+      }
+      if (getComputedStyle(n.parentNode).display !== "inline") return null;
+    }
+    return null;
+  };
+  const found = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node; (node = walker.nextNode()); ) {
+    const el = node.parentElement;
+    if (el.closest(skip) || !el.checkVisibility()) continue;
+    for (let i = 0; i < node.length; i++) {
+      if (!NO_START.test(node.data[i])) continue;
+      const here = box(node, i);
+      if (!here) continue;
+      let prev = null;
+      for (let j = i - 1; j >= 0 && !prev; j--) if (/\\S/.test(node.data[j])) prev = box(node, j);
+      if (!prev && !node.data.slice(0, i).trim()) prev = before(node);
+      if (prev && (here.top + here.bottom) / 2 > prev.bottom && here.left < prev.left)
+        found.push(node.data.slice(i, i + 12).trim());
+    }
+  }
+  return found;
+}
+"""
+
+
+def line_start_problems(loaded: Loaded) -> list[str]:
+    loaded.page.evaluate(SETTLED_JS)
+    return [f"a line starts with {text!r}" for text in loaded.page.evaluate(LINE_STARTS_JS)]
+
+
+def test_no_line_starts_with_closing_punctuation(pages):
+    assert _failures(pages, line_start_problems, "light", "phone") == []
+
+
+# Code text under a copy button, with each block scrolled to its start and to its end.
+COPY_OVERLAP_JS = """
+() => {
+  const found = [];
+  for (const button of document.querySelectorAll(".md-content .md-code__button, .md-content clipboard-copy")) {
+    if (!button.checkVisibility()) continue;
+    const block = button.closest("pre, .CodeMirror");
+    const code = block.matches("pre") ? block.querySelector(":scope > code") : block.querySelector(".highlight-ipynb");
+    button.scrollIntoView({ block: "center" });
+    for (const end of [false, true]) {
+      code.scrollLeft = end ? code.scrollWidth : 0;
+      const b = button.getBoundingClientRect();
+      const shown = code.getBoundingClientRect();
+      const range = document.createRange();
+      const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+      search: for (let node; (node = walker.nextNode()); ) {
+        for (let i = 0; i < node.length; i++) {
+          if (!/\\S/.test(node.data[i])) continue;
+          range.setStart(node, i); range.setEnd(node, i + 1);
+          const r = range.getBoundingClientRect();
+          if (r.right <= shown.left || r.left >= shown.right) continue;  // scrolled out of sight
+          // A glyph's box is taller than the glyph: grazing the button's edge by 2 px is clear.
+          if (r.left < b.right && r.right > b.left && r.top < b.bottom - 2 && r.bottom > b.top + 2) {
+            found.push(`${node.data.slice(Math.max(0, i - 12), i + 12).trim()} (scrolled to the ${end ? "end" : "start"})`);
+            break search;
+          }
+        }
+      }
+      code.scrollLeft = 0;
+    }
+  }
+  return found;
+}
+"""
+
+
+def copy_overlap_problems(loaded: Loaded) -> list[str]:
+    return [f"the copy button covers code: {where}" for where in loaded.page.evaluate(COPY_OVERLAP_JS)]
+
+
+def test_copy_buttons_cover_no_code(pages):
+    assert _failures(pages, copy_overlap_problems, "light", "phone") == []
+
+
+MIN_TICK_PX = 9
+FIGURE_IMAGES = ".snippet-figure img, .jp-RenderedSVG img"  # chapter figures, notebook outputs
+
+
+def tick_label_units(svg: str) -> tuple[float, float]:
+    """The smallest tick label font size of a matplotlib SVG, and its width, in its own units.
+    Text is drawn as paths: each label is a group scaled from glyphs 100 units high."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(svg)
+    sizes = []
+    for tick in root.iter("{http://www.w3.org/2000/svg}g"):
+        if re.fullmatch(r"[xy]tick_\d+", tick.get("id", "")):
+            for g in tick.iter("{http://www.w3.org/2000/svg}g"):
+                if m := re.search(r"scale\(([\d.]+)", g.get("transform", "")):
+                    sizes.append(float(m.group(1)) * 100)
+    return min(sizes, default=math.inf), float(root.get("viewBox").split()[2])
+
+
+FIGURES_JS = """
+(selector) => [...document.querySelectorAll(selector)].filter((img) => img.checkVisibility())
+  .map((img) => ({ src: img.src, width: img.getBoundingClientRect().width, alt: img.alt }))
+"""
+
+
+def figure_problems(loaded: Loaded) -> list[str]:
+    """Each figure's tick labels are at least MIN_TICK_PX CSS px as shown, or as shown
+    after a tap on the figure."""
+    page, problems = loaded.page, []
+    for i, figure in enumerate(page.evaluate(FIGURES_JS, FIGURE_IMAGES)):
+        font, width = tick_label_units(base64.b64decode(figure["src"].split(",", 1)[1]).decode())
+        px = font * figure["width"] / width
+        if px >= MIN_TICK_PX:
+            continue
+        page.locator(FIGURE_IMAGES).filter(visible=True).nth(i).click()
+        zoomed = page.evaluate(FIGURES_JS, "dialog[open] img")
+        if not zoomed:
+            problems.append(f"{figure['alt']}: tick labels {px:.1f} px, and a tap does not enlarge it")
+            continue
+        px_zoomed = font * zoomed[0]["width"] / width
+        if px_zoomed < MIN_TICK_PX:
+            problems.append(f"{figure['alt']}: tick labels {px:.1f} px, {px_zoomed:.1f} px after a tap")
+        page.locator("dialog[open]").click()
+        if page.evaluate(FIGURES_JS, "dialog[open] img"):
+            problems.append(f"{figure['alt']}: the enlarged figure does not close on a tap")
+    return problems
+
+
+def test_figure_tick_labels_are_legible_on_a_phone(pages):
+    assert any(one.page.locator(".jp-RenderedSVG img").count() for _, one in _each(pages, "phone"))
+    assert any(one.page.locator(".snippet-figure img").count() for _, one in _each(pages, "phone"))
+    assert _failures(pages, figure_problems, "phone") == []
+
+
+# The result a reader is shown first: the highest-scored entry of the first result, and
+# whether the term is highlighted whole in it (each of its characters inside a <mark>).
+BEST_HIT_JS = """
+(term) => {
+  const item = document.querySelector("ol.md-search-result__list > li.md-search-result__item");
+  if (!item) return null;
+  const score = (a) => parseFloat(a.querySelector("article").dataset.mdScore);
+  const best = [...item.querySelectorAll("a.md-search-result__link")].reduce((a, b) => score(b) > score(a) ? b : a);
+  let text = "";
+  const marked = [];
+  const walker = document.createTreeWalker(best, NodeFilter.SHOW_TEXT);
+  for (let n; (n = walker.nextNode()); )
+    for (const ch of n.data) {
+      if (ch === "\\u200b") continue;
+      text += ch;
+      marked.push(!!n.parentElement.closest("mark"));
+    }
+  let whole = false;
+  for (let i = text.indexOf(term); i >= 0 && !whole; i = text.indexOf(term, i + 1))
+    whole = marked.slice(i, i + term.length).every(Boolean);
+  return { href: best.href, whole, marks: [...best.querySelectorAll("mark")].map((m) => m.textContent.replace(/\\u200b/g, "")) };
+}
+"""
+
+
+def glossary_section(docs: Path, query: str) -> str | None:
+    """The section (URL path and anchor) the glossary gives for the term query begins."""
+    from snipdoc import search as glossary
+
+    sections = glossary.section_urls(glossary.load_glossary(docs / glossary.GLOSSARY), use_directory_urls=True)
+    return next((url for term, url in sections.items() if term.startswith(query)), None)
+
+
+def best_hit_problems(page, query: str, docs: Path) -> list[str]:
+    links = search(page, query)
+    if not links:
+        return [f"{query}: no result"]
+    hit = page.evaluate(BEST_HIT_JS, query)
+    where = unquote(urlsplit(hit["href"]).path.lstrip("/") + "#" + urlsplit(hit["href"]).fragment)
+    problems = []
+    expected = glossary_section(docs, query)
+    if expected and where.rstrip("#") != expected:
+        problems.append(f"{query}: the first result is {where}, not the glossary's section {expected}")
+    if not expected and query not in (page.evaluate(SECTION_TEXT_JS, hit["href"]) or "").replace("\u200b", ""):
+        problems.append(f"{query}: the first result {where} does not contain it")
+    if not hit["whole"]:
+        problems.append(f"{query}: not highlighted whole in {where}: marks {hit['marks']}")
+    return problems
+
+
+@pytest.mark.parametrize("query", ["雅可比", "均方误差", "激活函数", "梯度下降", "交叉熵损失"])
+def test_search_shows_the_section_about_a_term_first_with_the_term_highlighted(pages, query):
+    page = pages["", "light"].page
+    if query == "交叉熵损失" and "交叉熵" not in page.evaluate("fetch('search/search_index.json').then((r) => r.text())"):
+        pytest.skip("not on the site yet: the tiny search site's test covers it")
+    assert best_hit_problems(page, query, ROOT / "docs") == []
+
+
+def test_a_query_entered_without_key_events_is_searched(pages):
+    page = pages["ch12/", "light"].page
+    box = page.locator(SEARCH_BOX)
+    box.click()
+    box.fill("softmax")  # an input event and no key: a paste from the context menu
+    page.wait_for_selector(SEARCH_RESULT, timeout=5_000)
+    box.evaluate("(box) => { box.value = ''; box.dispatchEvent(new Event('input')); }")
+    page.wait_for_selector(SEARCH_RESULT, state="detached", timeout=5_000)
+    # An input method commits its text when the composition ends.
+    box.evaluate("""(box) => {
+      box.dispatchEvent(new CompositionEvent("compositionstart"));
+      box.value = "激活函数";
+      box.dispatchEvent(new InputEvent("input", { isComposing: true }));
+      box.dispatchEvent(new CompositionEvent("compositionend", { data: "激活函数" }));
+    }""")
+    page.wait_for_selector(SEARCH_RESULT, timeout=5_000)
+
+
+def test_pages_end_with_links_to_the_previous_and_next_page(pages):
+    page = pages["ch12/", "light"].page
+    assert page.locator(".md-footer__link--prev").count() == 1
+    assert page.locator(".md-footer__link--next").count() == 1
+
+
+def test_the_sidebar_says_which_entry_is_the_notebook(pages):
+    label = pages["", "light"].page.evaluate("""() => {
+      const link = document.querySelector('.md-sidebar--primary a.md-nav__link[href$="notebooks/ch12/"]');
+      return link && link.closest("li.md-nav__item--section").querySelector(":scope > label, :scope > .md-nav__link").textContent.trim();
+    }""")
+    assert label and "Jupyter Notebook" in label, label
+
+
+def test_notebook_pages_inline_no_stylesheet(built_site):
+    for page in built_site.glob("notebooks/**/index.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "<style" not in html.split('<article', 1)[1], f"{page}: a stylesheet inlined in the page"
+        assert 'assets/jupyter/notebook.css">' in html
+
+
+# The computed style of every element of the notebook, for the properties that show.
+NOTEBOOK_STYLES_JS = """
+() => [...document.querySelectorAll(".jupyter-wrapper *")].map((el) => {
+  const s = getComputedStyle(el);
+  return ["display", "position", "color", "background-color", "font-family", "font-size", "font-weight",
+          "line-height", "white-space", "margin-top", "margin-left", "padding-top", "padding-left",
+          "border-top-width", "border-left-color", "width", "overflow-x", "visibility"].map((p) => s.getPropertyValue(p)).join("|");
+})
+"""
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_the_shared_notebook_stylesheet_styles_the_page_as_the_whole_jupyter_css_did(browser, site_url, built_site, mode):
+    """The rules left out of the shared stylesheet change nothing: with mkdocs-jupyter's
+    own inlined CSS back in place, every element of the notebook looks the same."""
+    from mkdocs_jupyter.nbconvert2 import nb2html
+
+    from snipdoc import notebook_css
+
+    ipynb = next(built_site.glob("notebooks/**/*.ipynb"))
+    url = site_url + ipynb.parent.relative_to(built_site).as_posix() + "/"
+    _, styles = notebook_css.take_styles(nb2html(str(ipynb), no_prompt=True))
+    one = open_page(browser, url, mode)
+    shared = one.page.evaluate(NOTEBOOK_STYLES_JS)
+    one.page.evaluate("""(styles) => {
+      const link = document.querySelector('link[href$="assets/jupyter/notebook.css"]');
+      for (const css of styles) link.insertAdjacentHTML("beforebegin", "<style>" + css + "</style>");
+      link.remove();
+    }""", styles)
+    whole = one.page.evaluate(NOTEBOOK_STYLES_JS)
+    one.page.context.close()
+    assert len(shared) > 100
+    assert [i for i, (a, b) in enumerate(zip(shared, whole)) if a != b] == []
+
+
 # Any HTTP request from Python goes to a closed port: a build that needs the internet fails.
 UNPLUGGED = {name: "http://127.0.0.1:9" for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
 
@@ -605,3 +898,70 @@ def test_checks_fail_on_unreadable_output_sideways_page_and_copied_prompt(browse
     assert any(p.startswith("looks like code") for p in output_problems(light))
     light.page.evaluate("document.querySelector('pre > code').textContent = '>>> print(1)'")
     assert any("copies prompts" in p for p in copy_problems(light))
+
+
+# A site where a query's last word is also the start of a longer one, as on a page about
+# cross-entropy loss: the query segmentation once dropped that word.
+TINY_SEARCH_YML = f"""\
+site_name: t
+theme:
+  name: material
+  language: zh
+  font: false
+hooks: [{ROOT / "snipdoc" / "hooks.py"}]
+plugins: [search]
+markdown_extensions:
+  - toc:
+      slugify: !!python/object/apply:pymdownx.slugs.slugify {{kwds: {{case: lower}}}}
+extra_javascript: [js/search-input.js]
+exclude_docs: /glossary.yml
+"""
+TINY_SEARCH_PAGES = {
+    "index.md": "# 首页\n\n这里讲分类，也提到损失和交叉验证。\n",
+    "loss.md": "# 损失\n\n## 交叉熵损失\n\n交叉熵损失衡量两个分布的差距。\n\n## 其他损失\n\n损失函数还有很多种，损失越小越好。\n",
+    "glossary.yml": "交叉熵: loss.md#交叉熵损失\n",
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_search(tmp_path_factory, serve, build_site):
+    root = tmp_path_factory.mktemp("tiny-search")
+    (root / "mkdocs.yml").write_text(TINY_SEARCH_YML, encoding="utf-8")
+    shutil.copytree(ROOT / "docs" / "js", root / "docs" / "js")
+    for name, text in TINY_SEARCH_PAGES.items():
+        (root / "docs" / name).write_text(text, encoding="utf-8")
+    return root, serve(build_site(root, root / "site"))
+
+
+def _material_worker(site: Path) -> Path:
+    import material
+
+    name = next(site.glob("assets/javascripts/workers/search.*.min.js")).name
+    return Path(material.__file__).parent / "templates" / "assets" / "javascripts" / "workers" / name
+
+
+def test_search_keeps_a_query_s_last_word_and_the_unpatched_worker_did_not(browser, tiny_search):
+    root, url = tiny_search
+    one = open_page(browser, url)
+    assert best_hit_problems(one.page, "交叉熵损失", root / "docs") == []
+    one.page.context.close()
+    # Material's own worker, as it is installed: "损失" is dropped from the query.
+    context = browser.new_context(**MODES["light"])
+    context.route("**/*", _block_other_hosts)
+    worker = _material_worker(root / "site").read_bytes()
+    context.route("**/workers/search.*.min.js", lambda route: route.fulfill(body=worker, content_type="text/javascript"))
+    page = context.new_page()
+    page.goto(url, wait_until="load")
+    assert any("not highlighted whole" in p for p in best_hit_problems(page, "交叉熵损失", root / "docs"))
+    context.close()
+
+
+def test_search_check_fails_without_the_input_handler(browser, tiny_search):
+    _, url = tiny_search
+    one = open_page(browser, url, abort="**/search-input.js")
+    box = one.page.locator(SEARCH_BOX)
+    box.click()
+    box.fill("交叉熵")
+    with pytest.raises(Exception):
+        one.page.wait_for_selector(SEARCH_RESULT, timeout=3_000)
+    one.page.context.close()

@@ -35,7 +35,7 @@ function typeset(elements, fresh) {
       MathJax.texReset();
     }
     return MathJax.typesetPromise(elements);
-  }).then(markWideFormulas).catch((error) => console.error("MathJax:", error));  // reported, and later runs still happen
+  }).then(gluePunctuation).then(markWideFormulas).catch((error) => console.error("MathJax:", error));  // reported, and later runs still happen
 }
 
 // MathJax 3 cannot break a formula across lines. One in running text that is wider than its
@@ -50,6 +50,33 @@ function markWideFormulas() {
     math.classList.toggle("mjx-too-wide", math.firstElementChild.getBoundingClientRect().width > room);
   }
 }
+// A line of Chinese text never starts with closing punctuation (，。）) or ends with opening
+// punctuation (（“). Browsers keep that rule within text, but an inline formula is a box of
+// its own, and a line may break on either side of it: "$x$，" could leave "，" starting the
+// next line. The formula and the punctuation touching it are glued into one unbreakable span.
+const CLOSING = /^[，。、；：？！）」』】〉》”’…,.;:?!)\]]+/;
+const OPENING = /[（「『【〈《“‘([]+$/;
+function gluePunctuation() {
+  for (const math of document.querySelectorAll(".md-content mjx-container:not([display='true'])")) {
+    // Markdown pages wrap each formula in arithmatex's span; notebook pages do not.
+    const box = math.parentElement.matches("span.arithmatex") ? math.parentElement : math;
+    if (box.parentElement.matches(".math-glue")) continue;
+    const before = box.previousSibling, after = box.nextSibling;
+    const open = before && before.nodeType === Node.TEXT_NODE && before.data.match(OPENING);
+    const close = after && after.nodeType === Node.TEXT_NODE && after.data.match(CLOSING);
+    if (!open && !close) continue;
+    const glue = document.createElement("span");
+    glue.className = "math-glue";
+    box.before(glue);
+    if (open) glue.append(before.splitText(before.length - open[0].length));
+    glue.append(box);
+    if (close) {
+      after.splitText(close[0].length);
+      glue.append(after);
+    }
+  }
+}
+
 let resizing = false;
 window.addEventListener("resize", () => {
   if (resizing) return;

@@ -1,0 +1,113 @@
+"""Site configuration that depends on where the site is published (site_url, repo_url),
+and the build-time pieces of Chinese search."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from snipdoc import search
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLISHED = {"SITE_URL": "https://owner.github.io/pytorch-notes/",
+             "REPO_URL": "https://github.com/owner/pytorch-notes"}
+COLAB = "https://colab.research.google.com/github/owner/pytorch-notes/blob/gh-pages/notebooks/ch12/ch12.ipynb"
+
+
+def _markdown_links(ipynb: Path) -> list[str]:
+    nb = json.loads(ipynb.read_text(encoding="utf-8"))
+    text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    return re.findall(r"\]\(([^)\s]+)", text) + re.findall(r'href="([^"]+)"', text)
+
+
+@pytest.fixture(scope="module")
+def published_site(tmp_path_factory) -> Path:
+    """The real site built as it is published: with its address and repository set."""
+    dest = tmp_path_factory.mktemp("published")
+    env = {k: v for k, v in os.environ.items() if k not in PUBLISHED}
+    run = subprocess.run([str(Path(sys.executable).parent / "mkdocs"), "build", "--strict", "-d", str(dest)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600,
+                         env={**env, **PUBLISHED, "NO_MKDOCS_2_WARNING": "1"})
+    assert run.returncode == 0, run.stderr
+    return dest
+
+
+def test_with_site_url_the_sitemap_lists_every_page(published_site):
+    urls = re.findall(r"<loc>([^<]+)</loc>", (published_site / "sitemap.xml").read_text(encoding="utf-8"))
+    assert set(urls) >= {PUBLISHED["SITE_URL"], PUBLISHED["SITE_URL"] + "ch12/"}
+
+
+def test_with_site_url_the_notebook_links_absolutely_and_opens_in_colab(published_site):
+    links = _markdown_links(published_site / "notebooks" / "ch12" / "ch12.ipynb")
+    assert PUBLISHED["SITE_URL"] + "ch12/" in links and COLAB in links
+    assert [link for link in links if not link.startswith("https://")] == []
+    assert f'href="{COLAB}"' in (published_site / "ch12" / "index.html").read_text(encoding="utf-8")
+
+
+def test_with_repo_url_pages_have_edit_links_but_generated_notebooks_do_not(published_site):
+    chapter = (published_site / "ch12" / "index.html").read_text(encoding="utf-8")
+    assert f'href="{PUBLISHED["REPO_URL"]}/edit/main/docs/ch12.md"' in chapter
+    assert f'href="{PUBLISHED["REPO_URL"]}"' in chapter  # the repository link in the header
+    assert 'rel="edit"' not in (published_site / "notebooks" / "ch12" / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_footer_has_the_licence(published_site):
+    assert "CC BY-SA 4.0" in (published_site / "ch12" / "index.html").read_text(encoding="utf-8")
+
+
+def test_without_site_url_the_notebook_has_no_link_that_leads_nowhere(built_site):
+    links = _markdown_links(built_site / "notebooks" / "ch12" / "ch12.ipynb")
+    # Its own download (next to it) is the only relative link; nothing points into the site.
+    assert [link for link in links if not link.startswith("https://")] == ["ch12.ipynb"]
+    chapter = (built_site / "ch12" / "index.html").read_text(encoding="utf-8")
+    assert "colab.research.google.com" not in chapter and 'rel="edit"' not in chapter
+
+
+def test_colab_needs_a_github_repository():
+    from snipdoc.notebook import colab_url
+
+    assert colab_url("https://github.com/o/r.git", "nb/x.ipynb") == \
+        "https://colab.research.google.com/github/o/r/blob/gh-pages/nb/x.ipynb"
+    assert colab_url("https://gitlab.com/o/r", "nb/x.ipynb") is None
+    assert colab_url(None, "nb/x.ipynb") is None
+
+
+def test_the_installed_search_worker_is_patched_where_its_segmentation_loops_end():
+    import material
+
+    worker = next((Path(material.__file__).parent / "templates/assets/javascripts/workers").glob("search.*.min.js"))
+    js = worker.read_text(encoding="utf-8")
+    patched = search.patch_worker(js)
+    assert "o<t.length;o++)t.slice(s,o)in e" in js and "o<=t.length;o++)t.slice(s,o)in e" in patched
+    assert "a<t.length-1&&" in js and "a<t.length&&" in patched
+    assert "sourceMappingURL" not in patched  # the map describes the code before the patch
+    with pytest.raises(Exception, match="has changed"):
+        search.patch_worker(js.replace("new Uint16Array", "new Uint32Array"))
+
+
+def test_glossary_terms_are_one_word_for_jieba():
+    import jieba
+
+    glossary = search.load_glossary(ROOT / "docs" / search.GLOSSARY)
+    assert {"均方误差", "雅可比矩阵", "交叉熵", "反向传播"} <= set(glossary)
+    search.add_words(glossary)
+    for term in glossary:
+        assert list(jieba.cut(f"这是{term}的例子")).count(term) == 1, term
+
+
+def test_the_published_site_loads_nothing_from_other_hosts(browser, serve, published_site):
+    """With repo_url set, Material's header would ask GitHub's API for stars and forks."""
+    from test_browser import open_page
+
+    for path in ("ch12/", "notebooks/ch12/"):
+        one = open_page(browser, serve(published_site) + path)
+        one.page.wait_for_load_state("networkidle")
+        assert one.foreign_requests() == [], path
+        assert one.page.locator("a.md-source").count()  # the repository link is there
+        one.page.context.close()
