@@ -39,7 +39,9 @@ def pytest_runtest_protocol(item, nextitem):
         os.close(read)
         try:
             _fresh(folder)
-            reports = runtestprotocol(item, log=False, nextitem=None)
+            # The real next item: with None, the copy would also tear down session fixtures
+            # (a server whose thread exists only in the parent), and wait forever.
+            reports = runtestprotocol(item, log=False, nextitem=nextitem)
             data = json.dumps([item.config.hook.pytest_report_to_serializable(config=item.config, report=r)
                                for r in reports]).encode()
             with os.fdopen(write, "wb") as f:
