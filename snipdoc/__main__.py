@@ -1,5 +1,9 @@
 """``python -m snipdoc record [FILE ...]``: write real outputs into snippet files.
-``python -m snipdoc import NOTEBOOK --page docs/chNN.md``: a draft chapter from an old notebook."""
+``python -m snipdoc import NOTEBOOK --page docs/chNN.md``: a draft chapter from an old notebook.
+
+Settings come from the snipdoc.extension entry of mkdocs.yml, as the build
+reads them; a command-line flag overrides one.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import sys
 from pathlib import Path
 
 from .engine import Engine
+from .extension import SnippetExtension, options_from
 from .record import record_paths
 
 
@@ -15,22 +20,33 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m snipdoc")
     sub = parser.add_subparsers(dest="command", required=True)
     rec = sub.add_parser("record", help="run snippets and write their real outputs into them")
-    rec.add_argument("files", nargs="*", type=Path, help="snippet files (default: every .txt under --snippets-dir)")
-    rec.add_argument("--snippets-dir", type=Path, default=Path("snippets"))
-    rec.add_argument("--timeout", type=float, default=60)
+    rec.add_argument("files", nargs="*", type=Path, help="snippet files (default: every .txt in the snippets folder)")
+    rec.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"),
+                     help="where the settings are read (default: mkdocs.yml)")
+    rec.add_argument("--snippets-dir", help="overrides snippets_dir of mkdocs.yml")
+    rec.add_argument("--timeout", type=float, help="overrides timeout of mkdocs.yml")
+    rec.add_argument("--output-limit", type=int, help="overrides output_limit of mkdocs.yml")
     imp = sub.add_parser("import", help="turn a Jupyter notebook into a draft page, a snippet and a drift report")
     imp.add_argument("notebook", type=Path, help="the .ipynb file")
     imp.add_argument("--page", type=Path, required=True, help="the page to write, e.g. docs/ch13.md")
-    imp.add_argument("--snippets-dir", type=Path, default=Path("snippets"))
-    imp.add_argument("--timeout", type=float, default=60, help="seconds the notebook's code may run")
     imp.add_argument("--force", action="store_true", help="overwrite an existing page and snippet")
+    imp.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"),
+                     help="where the settings are read (default: mkdocs.yml)")
+    imp.add_argument("--snippets-dir", help="overrides snippets_dir of mkdocs.yml")
+    imp.add_argument("--timeout", type=float, help="overrides timeout of mkdocs.yml: seconds the notebook's code may run")
+    imp.add_argument("--output-limit", type=int, help="overrides output_limit of mkdocs.yml")
     args = parser.parse_args(argv)
-    if args.command == "import":
-        return _import(args)
 
-    snippets_dir = args.snippets_dir.resolve()
-    files = [f.resolve() for f in args.files] or sorted(snippets_dir.rglob("*.txt"))
-    engine = Engine(snippets_dir, snippets_dir.parent / ".cache" / "snipdoc", timeout=args.timeout)
+    options = options_from(args.config_file)
+    for name in ("snippets_dir", "timeout", "output_limit"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    root = args.config_file.resolve().parent
+    settings = SnippetExtension(**options).settings(root)
+    if args.command == "import":
+        return _import(args, settings)
+    files = [f.resolve() for f in args.files] or sorted(settings["snippets_dir"].rglob("*.txt"))
+    engine = Engine(**settings)
     try:
         errors = record_paths(engine, files)
     finally:
@@ -40,11 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if errors else 0
 
 
-def _import(args) -> int:
+def _import(args, settings: dict) -> int:
     from .importer import NotebookError, import_notebook
 
     try:
-        done = import_notebook(args.notebook, args.page, args.snippets_dir, force=args.force, timeout=args.timeout)
+        done = import_notebook(args.notebook, args.page, settings, force=args.force)
     except NotebookError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,8 +1,10 @@
 """Content-addressed cache of snippet runs.
 
-The key covers everything that can change what a snippet prints: its bytes,
-the local helper modules it imports, the versions of Python and of the
-packages that print, and the engine's own version and settings. An entry
+The key covers what is known before a run: the snippet's bytes, the versions
+of Python and of the packages that print, the OS and machine, the pinned
+environment and the engine's version. The entry adds what is known after:
+the project files the run read (helper modules at any depth, data files),
+with their hashes, checked on every lookup. An entry
 that cannot be read back intact is treated as missing, so a truncated or
 corrupted file costs a re-run, never a wrong page.
 """
@@ -12,48 +14,57 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
+import platform
 import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
 
-ENGINE_VERSION = "2"
+from . import reference
+
+ENGINE_VERSION = "3"
 PRINTING_PACKAGES = ("torch", "numpy", "matplotlib")
-_IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", re.M)
 
 
 def environment() -> dict:
-    """Versions that affect outputs, read without importing torch."""
+    """What of the machine can change outputs, read without importing torch."""
     versions = {}
     for name in PRINTING_PACKAGES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
-    return {"python": sys.version, "engine": ENGINE_VERSION, **versions}
+    return {"python": sys.version, "engine": ENGINE_VERSION, "os": platform.system(),
+            "machine": platform.machine(), **reference.keyed(), **versions}
 
 
-def helper_files(sources: list[str], snippets_dir: Path) -> list[Path]:
-    """Local modules (next to the snippets) that the examples import."""
-    found = []
-    for name in sorted({m for src in sources for m in _IMPORT.findall(src)}):
-        module = snippets_dir / f"{name}.py"
-        package = snippets_dir / name
-        if module.is_file():
-            found.append(module)
-        elif (package / "__init__.py").is_file():
-            found.extend(sorted(package.rglob("*.py")))
-    return found
-
-
-def cache_key(data: bytes, helpers: list[Path], env: dict, settings: dict) -> str:
+def cache_key(data: bytes, env: dict) -> str:
+    """The snippet's bytes and the machine. Project files a run reads are not in the
+    key (they are known only after the run): the entry lists them with their hashes."""
     h = hashlib.sha256()
-    h.update(json.dumps([env, settings], sort_keys=True).encode())
+    h.update(json.dumps(env, sort_keys=True).encode())
     h.update(hashlib.sha256(data).digest())
-    for path in helpers:
-        h.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
+
+
+def deps_unchanged(deps: dict[str, str], root: Path) -> bool:
+    for rel, digest in deps.items():
+        try:
+            if hashlib.sha256((root / rel).read_bytes()).hexdigest() != digest:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def hash_files(rels, root: Path) -> dict[str, str]:
+    out = {}
+    for rel in rels:
+        try:
+            out[rel] = hashlib.sha256((root / rel).read_bytes()).hexdigest()
+        except OSError:
+            out[rel] = "missing"
+    return out
 
 
 class Cache:

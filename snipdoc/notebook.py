@@ -32,7 +32,8 @@ from mkdocs.utils import get_relative_url
 from . import cache, render
 from .engine import Engine
 from .parse import Directive, SnippetError, find_directives
-from .run import FIGURE_RC, FIGURE_SAVE, TRACEBACK_HEADER
+from .figures import FIGURE_RC, FIGURE_SAVE
+from .run import TRACEBACK_HEADER
 
 log = get_plugin_logger(__name__)
 
@@ -212,7 +213,10 @@ def build_file(path: Path, page_path: Path, page_label: str, engine: Engine,
 
 def page_items(markdown: str, page_label: str, link: Callable[[str], str | None]) -> list:
     """The page as Markdown cell texts and snippet directives, in order."""
-    directives = {d.lineno: d for d in find_directives(markdown, page_label)}
+    found, errors = find_directives(markdown.split("\n"), page_label)
+    if errors:
+        raise SnippetError(errors[0][1])
+    directives = {d.lineno: d for d in found}
     items: list = []
     chunk: list[str] = []
     for lineno, line in enumerate(markdown.split("\n"), 1):
@@ -325,7 +329,7 @@ def _key(items: list, snippets: list, engine: Engine, intro_links: dict[str, str
         parts.append(item if isinstance(item, str) else str(item) if isinstance(item, SnippetError)
                      else [item.snippet, item.part])
     for _, snippet in snippets:
-        parts.append(str(snippet) if isinstance(snippet, SnippetError) else engine.key(snippet))
+        parts.append(str(snippet) if isinstance(snippet, SnippetError) else engine.fingerprint(snippet))
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
@@ -407,21 +411,20 @@ def snippet_cells(d: Directive, snippet, engine: Engine, where: str) -> tuple[li
         return [_failure(problems)], False
     chosen = {id(e) for e in examples}
     runs = [run for e, run in zip(snippet.examples, result["examples"]) if id(e) in chosen]
-    # The page groups the statements up to each output into one code block; the
-    # example that printed is the last of its group.
-    printed = [(e, run["got"]) for e, run in zip(examples, runs) if run["got"]]
+    # The page's grouping: the statements up to each output (or figure) form one cell.
+    run_of = {id(e): run for e, run in zip(examples, runs)}
     cells = []
-    for (code, _, _), (example, got) in zip(render.cells(examples, runs), printed + [(None, "")]):
-        cell = _nbformat().v4.new_code_cell(code)
+    for group in render.cells(examples, runs):
+        cell = _nbformat().v4.new_code_cell(group.code)
+        got = "" if group.skipped else run_of[id(group.examples[-1])]["got"]
         if got:
-            cell.outputs = outputs(example.source, got)
+            cell.outputs = outputs(group.examples[-1].source, got)
             if any(o.output_type == "error" for o in cell.outputs):
                 cell.metadata["tags"] = ["raises-exception"]  # nbclient runs on past it
+        # A kernel shows a figure after the cell that drew it; the notebook keeps the light variant.
+        cell.outputs += [_nbformat().v4.new_output("display_data", data={"image/svg+xml": f["light"]})
+                         for f in group.figures]
         cells.append(cell)
-    # A kernel shows a figure once, after the cell that drew it; the page shows the
-    # snippet's figures after each embed, so only the embed that ends the snippet has them.
-    if examples[-1] is snippet.examples[-1]:
-        cells[-1].outputs += [_nbformat().v4.new_output("display_data", data={"image/svg+xml": svg}) for svg in result["figures"]]
     return cells, True
 
 

@@ -1,19 +1,26 @@
 """Reading snippet files and finding the directives that embed them in pages.
 
-A snippet is a doctest file. Prose lines are allowed between examples; a prose
-line ``# part: NAME`` (after a blank line) starts a named part of the file.
+A snippet is a doctest file, read as doctest reads it: UTF-8, universal
+newlines (``\\r\\n`` and a lone ``\\r`` end a line). Prose lines are allowed
+between examples; a prose line ``# part: NAME`` (after a blank line) starts a
+named part of the file.
 """
 
 from __future__ import annotations
 
+import difflib
 import doctest
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
 PART_RE = re.compile(r"^# part: (\S+)\s*$")
-DIRECTIVE_RE = re.compile(r"^::: snippet\s+(?P<args>.*?)\s*$")
-OPTIONS = ("part",)
+LINE_END = re.compile(r"\r\n|\r|\n")
+DIRECTIVE_RE = re.compile(r"^(?P<indent>[ \t]*)::: snippet[ \t]+(?P<args>.*?)\s*$")
+# Anything that looks like an attempt at the directive: `:::snippet`, `::: snipet`, `::: Snippet`.
+NEAR_RE = re.compile(r"^[ \t]*:::[ \t]*(?P<word>[A-Za-z_-]+)")
+OPTIONS = {"part": "NAME", "caption": '"TEXT"'}
 
 
 class SnippetError(Exception):
@@ -29,14 +36,15 @@ class Example:
     n_source_lines: int
     n_want_lines: int
     indent: int
+    options: dict
 
 
 @dataclass
 class Snippet:
     path: Path
-    name: str  # path relative to the snippets folder, as pages name it
-    text: str  # decoded, with "\n" line ends
-    crlf: bool
+    name: str  # path relative to the project folder, as messages name it
+    text: str  # as doctest reads it: every line ends in "\n"
+    lines: list[tuple[str, str]]  # the file's lines with their own line ends, for rewriting
     examples: list[Example]
 
     def part(self, name: str | None) -> list[Example]:
@@ -47,90 +55,112 @@ class Snippet:
         return list(dict.fromkeys(e.part for e in self.examples if e.part))
 
 
-def decode(data: bytes, where: str) -> tuple[str, bool]:
+def decode(data: bytes, where: str) -> str:
     """Snippet bytes to text; a file that is not UTF-8 is an error, not a guess."""
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = len(LINE_END.findall(data[: exc.start].decode("utf-8", "replace"))) + 1
         raise SnippetError(
             f"{where}:{line}: not valid UTF-8 (byte {exc.start}); save the file as UTF-8"
         ) from None
-    crlf = "\r\n" in text
-    return text.replace("\r\n", "\n"), crlf
+
+
+def split_lines(raw: str) -> list[tuple[str, str]]:
+    pieces = LINE_END.split(raw)
+    ends = LINE_END.findall(raw)
+    return list(zip(pieces, ends + [""]))
 
 
 def parse_snippet(path: Path, name: str, data: bytes | None = None) -> Snippet:
     if data is None:
         data = path.read_bytes()
-    text, crlf = decode(data, name)
-    lines = text.split("\n")
-    parts = _part_starts(lines)
+    raw = decode(data, name)
+    lines = split_lines(raw)
+    text = "".join(content + ("\n" if end else "") for content, end in lines)
     try:
-        raw = doctest.DocTestParser().get_examples(text, name)
+        raw_examples = doctest.DocTestParser().get_examples(text, name)
     except ValueError as exc:  # bad indentation or prompt without a space
         m = re.search(r"line (\d+)", str(exc))
         line = int(m.group(1)) + 1 if m else 1
         raise SnippetError(f"{name}:{line}: {exc}") from None
+    parts = _part_starts([c for c, _ in lines])
     examples = []
-    for ex in raw:
-        n_src = 1
-        while ex.lineno + n_src < len(lines) and lines[ex.lineno + n_src].lstrip().startswith("..."):
-            n_src += 1
-        part = None
-        for start, pname in parts:
-            if start <= ex.lineno:
-                part = pname
-        examples.append(
-            Example(
-                source=ex.source,
-                want=ex.want,
-                lineno=ex.lineno + 1,
-                part=part,
-                n_source_lines=n_src,
-                n_want_lines=ex.want.count("\n"),
-                indent=ex.indent,
-            )
-        )
+    for ex in raw_examples:
+        n_src = ex.source.count("\n") or 1
+        examples.append(Example(
+            source=ex.source, want=ex.want, lineno=ex.lineno + 1, part=_part_at(parts, ex.lineno),
+            n_source_lines=n_src, n_want_lines=ex.want.count("\n"), indent=ex.indent, options=ex.options,
+        ))
     if not examples:
         raise SnippetError(f"{name}:1: no examples (lines starting with '>>> ')")
-    return Snippet(path=path, name=name, text=text, crlf=crlf, examples=examples)
+    return Snippet(path=path, name=name, text=text, lines=lines, examples=examples)
 
 
 def _part_starts(lines: list[str]) -> list[tuple[int, str]]:
     return [(i, m.group(1)) for i, line in enumerate(lines) if (m := PART_RE.match(line))]
 
 
+def _part_at(parts: list[tuple[int, str]], lineno: int) -> str | None:
+    found = None
+    for start, name in parts:
+        if start <= lineno:
+            found = name
+    return found
+
+
+def part_ends(text: str, linenos: list[int]) -> set[int]:
+    """Indexes of the examples after which a new part starts (0-based line numbers in)."""
+    parts = _part_starts(text.split("\n"))
+    names = [_part_at(parts, n) for n in linenos]
+    return {i for i in range(len(names) - 1) if names[i] != names[i + 1]}
+
+
 @dataclass
 class Directive:
     lineno: int  # 1-based line in the page
+    indent: str  # the line's leading whitespace: the embed is indented the same
     snippet: str
     part: str | None
+    caption: str | None
 
 
-def find_directives(markdown: str, page: str) -> list[Directive]:
-    """Every ``::: snippet PATH [part=NAME]`` line outside fenced code blocks."""
-    found = []
-    fence = None
-    for i, line in enumerate(markdown.split("\n"), 1):
+def find_directives(lines: list[str], page: str) -> tuple[list[Directive], list[tuple[int, str]]]:
+    """Every ``::: snippet PATH [part=NAME] [caption="TEXT"]`` line outside fenced code,
+    at any indentation (in admonitions, lists, tabs), and an error for each mistyped one."""
+    found, errors = [], []
+    fence: tuple[str, int] | None = None
+    for i, line in enumerate(lines, 1):
         stripped = line.lstrip()
         m = re.match(r"(`{3,}|~{3,})", stripped)
         if m:
             if fence is None:
-                fence = m.group(1)
-            elif stripped.startswith(fence) and not stripped[len(fence):].strip():
+                fence = (m.group(1), len(line) - len(stripped))
+            elif stripped.startswith(fence[0]) and not stripped[len(fence[0]):].strip():
                 fence = None
             continue
         if fence is not None:
             continue
-        m = DIRECTIVE_RE.match(line)
-        if m:
-            found.append(_directive(m.group("args"), i, page))
-    return found
+        if m := DIRECTIVE_RE.match(line):
+            try:
+                found.append(_directive(m.group("args"), m.group("indent"), i, page))
+            except SnippetError as exc:
+                errors.append((i, str(exc)))
+        elif (near := NEAR_RE.match(line)) and _looks_like_snippet(line, near.group("word")):
+            errors.append((i, f"{page}:{i}: '{line.strip()}' looks like a mistyped directive; "
+                              f"write '::: snippet PATH' (three colons, a space, 'snippet' in lower case)"))
+    return found, errors
 
 
-def _directive(args: str, lineno: int, page: str) -> Directive:
-    words = args.split()
+def _looks_like_snippet(line: str, word: str) -> bool:
+    return word.lower() == "snippet" or difflib.SequenceMatcher(None, word.lower(), "snippet").ratio() >= 0.75
+
+
+def _directive(args: str, indent: str, lineno: int, page: str) -> Directive:
+    try:
+        words = shlex.split(args)
+    except ValueError as exc:
+        raise SnippetError(f"{page}:{lineno}: cannot read the options of '::: snippet {args}': {exc}") from None
     if not words or "=" in words[0]:
         raise SnippetError(f"{page}:{lineno}: '::: snippet' needs a snippet path, e.g. '::: snippet ch12/sigmoid.txt'")
     options = {}
@@ -139,7 +169,8 @@ def _directive(args: str, lineno: int, page: str) -> Directive:
         if not eq or key not in OPTIONS:
             raise SnippetError(
                 f"{page}:{lineno}: unknown snippet option '{word}'; known options: "
-                + ", ".join(f"{o}=NAME" for o in OPTIONS)
+                + ", ".join(f"{k}={v}" for k, v in OPTIONS.items())
             )
         options[key] = value
-    return Directive(lineno=lineno, snippet=words[0], part=options.get("part"))
+    return Directive(lineno=lineno, indent=indent, snippet=words[0], part=options.get("part"),
+                     caption=options.get("caption"))

@@ -1,8 +1,18 @@
-"""The MkDocs plugin: replaces each ``::: snippet PATH`` line with the snippet's
-code and its real output, and refuses to publish a site with a failing one."""
+"""The MkDocs plugin: what needs MkDocs' hooks. Embedding itself is the
+Markdown extension's (extension.py), so other engines render snippets too.
+
+The plugin gives the extension one engine that lives as long as `mkdocs
+serve`, starts every cache miss in the background as soon as the files are
+known, publishes notebooks (mkdocs-jupyter renders them), warns about
+snippets no page embeds, watches the snippets folder under serve and reloads
+pages whose snippets finished running, and fails the build, before any page
+is written, when a snippet failed.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 from mkdocs.config import base
@@ -10,8 +20,10 @@ from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 
-from . import assets, notebook, render
+from . import assets, notebook
+from .cache import write_atomic
 from .engine import Engine
+from .extension import NAME, SnippetExtension
 from .parse import SnippetError, find_directives
 
 log = get_plugin_logger(__name__)
@@ -19,15 +31,7 @@ log = get_plugin_logger(__name__)
 
 class SnippetConfig(base.Config):
     enabled = c.Type(bool, default=True)
-    """Turn execution off entirely (directives are then left as they are)."""
-    snippets_dir = c.Type(str, default="snippets")
-    """Folder of the snippet files, relative to mkdocs.yml; pages name snippets relative to it."""
-    cache_dir = c.Type(str, default=".cache/snipdoc")
-    """Where runs are cached by content, relative to mkdocs.yml."""
-    timeout = c.Type((int, float), default=60)
-    """Seconds one snippet may run before it is stopped."""
-    output_limit = c.Type(int, default=100_000)
-    """Characters one example may print; more is an error, and the page shows a truncated copy."""
+    """Turn the plugin off (the extension still embeds snippets, if listed)."""
     notebooks = c.ListOfItems(c.Type(str), default=[])
     """Pages (paths in docs_dir, e.g. ch12.md) also published as a Jupyter notebook at
     notebooks/<page>.ipynb, built from the page and its snippets' real outputs. List
@@ -38,9 +42,11 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self.command = "build"
+        self.server = None
+        self.waiting: set[str] = set()
+        self.lock = threading.Lock()
 
-    # Defining on_startup keeps this instance, and its warm worker, across
-    # the rebuilds of `mkdocs serve`.
+    # Defining on_startup keeps this instance, and its engine, across the rebuilds of `mkdocs serve`.
     def on_startup(self, *, command, dirty):
         self.command = command
 
@@ -51,106 +57,97 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
     def on_config(self, config):
         if not self.config.enabled:
             return
-        root = Path(config.config_file_path).resolve().parent
-        self.root = root
-        self.docs_prefix = _relative(Path(config.docs_dir), root)
-        snippets = root / self.config.snippets_dir
-        settings = (snippets, root / self.config.cache_dir, self.config.timeout, self.config.output_limit)
+        self.root = Path(config.config_file_path).resolve().parent
+        self.docs_prefix = _relative(Path(config.docs_dir), self.root)
+        self.ext = _take_extension(config)
+        settings = self.ext.settings(self.root)
         if self.engine is None or self._settings != settings:
             if self.engine is not None:
                 self.engine.close()
-            self.engine = Engine(*settings)
+            self.engine = Engine(**settings)
             self._settings = settings
-        self.engine.new_build()
+            threading.Thread(target=self._name_slow_runs, args=(self.engine,), daemon=True).start()
+        self.ext.engine, self.ext.host, self.ext.serving = self.engine, self, self.command == "serve"
         self.errors: list[str] = []
         self.runs_before = self.engine.runs
         self.embedded: set[str] = set()
-        self.blocks: dict[str, list[str]] = {}
+        self.notebooks = {}
 
     def on_files(self, files, *, config):
         files = assets.add_mathjax(files, config)
         if not self.config.enabled:
             return files
-        if misses := self._cache_misses(files):
-            self.engine.in_background(misses)
+        self.engine.prefetch(self._embedded_snippets(files))
         self.notebooks = notebook.add_to_files(self.config.notebooks, files, config, self.engine,
-                                               self.root / self.config.cache_dir / "generated", self.docs_prefix)
+                                               self._settings["cache_dir"] / "generated", self.docs_prefix)
         return files
 
-    def _cache_misses(self, files) -> list:
-        """Snippets the pages embed that are not in the cache (errors are reported later)."""
-        misses = {}
+    def _embedded_snippets(self, files) -> list:
+        """Snippets the pages embed, in page order (errors are reported when the page renders)."""
+        found = {}
         for file in files.documentation_pages():
             if not file.src_uri.endswith(".md") or not file.abs_src_path:
                 continue
             try:
-                for d in find_directives(Path(file.abs_src_path).read_text(encoding="utf-8"), file.src_uri):
+                lines = Path(file.abs_src_path).read_text(encoding="utf-8-sig").split("\n")
+                for d in find_directives(lines, file.src_uri)[0]:
                     snippet = self.engine.load(d.snippet)
-                    if not self.engine.cache.has(self.engine.key(snippet)):
-                        misses.setdefault(snippet.path, snippet)
+                    found.setdefault(snippet.path, snippet)
             except (OSError, UnicodeDecodeError, SnippetError):
                 continue
-        return list(misses.values())
+        return list(found.values())
 
     def on_post_build(self, *, config):
         # Under serve, have torch imported before the author's first edit, not after it.
         if self.config.enabled and self.command == "serve":
-            self.engine.in_background(None)
+            self.engine.pool.warm()
 
     def on_serve(self, server, *, config, builder):
         if self.config.enabled:
             server.watch(str(self.engine.snippets_dir))
+            self.signal = self.engine.cache.folder.parent / "serve-reload"
+            self.signal.mkdir(parents=True, exist_ok=True)
+            server.watch(str(self.signal))
         return server
+
+    def running(self, snippet) -> None:
+        """A page showed 'running': rebuild (and so reload the page) when the runs are done."""
+        with self.lock:
+            first = not self.waiting
+            self.waiting.add(snippet.name)
+        if first:
+            threading.Thread(target=self._reload_when_done, daemon=True).start()
+
+    def _reload_when_done(self) -> None:
+        while not self.engine.idle():
+            time.sleep(0.2)
+        with self.lock:
+            names, self.waiting = sorted(self.waiting), set()
+        log.info(f"finished running {', '.join(names)}; reloading")
+        if getattr(self, "signal", None) is not None:
+            write_atomic(self.signal / "ready", str(time.time()).encode(), durable=False)
+
+    def _name_slow_runs(self, engine: Engine) -> None:
+        named: set[str] = set()
+        while self.engine is engine:
+            for name, seconds in engine.pool.slow():
+                if name not in named:
+                    named.add(name)
+                    log.info(f"{name} is still running ({seconds:.0f} s so far; timeout {engine.timeout:g} s)")
+            time.sleep(1)
 
     def on_page_markdown(self, markdown, *, page, config, files):
         if not self.config.enabled:
             return markdown
-        where = f"{self.docs_prefix}/{page.file.src_uri}"
-        lines = markdown.split("\n")
-        blocks: list[str] = []
-        try:
-            directives = find_directives(markdown, where)
-        except SnippetError as exc:
-            self._report([str(exc)])
-            return markdown
-        for d in directives:  # one line becomes one string: line numbers stay valid
-            lines[d.lineno - 1] = self._embed(d, f"{where}:{d.lineno}", blocks)
-        self.blocks[page.file.src_uri] = blocks
-        return notebook.with_page_links("\n".join(lines), page, self.notebooks, config)
+        self.ext.page = f"{self.docs_prefix}/{page.file.src_uri}"
+        return notebook.with_page_links(markdown, page, self.notebooks, config)
 
-    def _embed(self, d, where: str, blocks: list[str]) -> str:
-        try:
-            snippet = self.engine.load(d.snippet, f"{where}: ")
-            self.embedded.add(str(snippet.path))
-            examples = snippet.part(d.part)
-            if not examples:
-                raise SnippetError(f"{where}: snippet '{d.snippet}' has no part '{d.part}' (parts: {', '.join(snippet.parts) or 'none'})")
-            result = self.engine.result(snippet)
-            problems = self.engine.problems(snippet, result)
-        except SnippetError as exc:
-            return self._error([str(exc)], blocks)
-        if problems:
-            return self._error([f"{p}\n  (embedded at {where})" for p in problems], blocks)
-        chosen = {id(e) for e in examples}
-        runs = [run for e, run in zip(snippet.examples, result["examples"]) if id(e) in chosen]
-        # Figures exist once the whole snippet ran: show them after its last part.
-        figures = result["figures"] if id(snippet.examples[-1]) in chosen else []
-        return render.markdown(examples, runs, figures, d.snippet, blocks)
-
-    def _error(self, messages: list[str], blocks: list[str]) -> str:
-        """Report the errors, and show them on the page where the output would be."""
-        self._report(messages)
-        blocks.append(render.error_html(messages))
-        return render.PLACEHOLDER.format(len(blocks) - 1)
-
-    def _report(self, messages: list[str]) -> None:
+    def report(self, messages: list[str]) -> None:
         for message in messages:
             log.error(message)
         self.errors.extend(messages)
 
     def on_page_content(self, html, *, page, config, files):
-        for i, block in enumerate(self.blocks.get(page.file.src_uri, ())):
-            html = html.replace(f"<p>{render.PLACEHOLDER.format(i)}</p>", block)
         if self.config.enabled:
             html = notebook.finish_page(html, page, self.notebooks, config)
         return html
@@ -167,6 +164,22 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             # Raised before any page is written: a failing snippet never publishes a page.
             raise PluginError(f"{len(self.errors)} snippet error(s); the site was not written")
         return env
+
+
+def _take_extension(config) -> SnippetExtension:
+    """The extension as configured under markdown_extensions (added with its defaults if
+    absent), as one instance this plugin drives: listing both never runs anything twice."""
+    exts = config.markdown_extensions
+    options = config.mdx_configs.pop(NAME, None) or {}
+    for i, item in enumerate(exts):
+        if isinstance(item, SnippetExtension):
+            return item
+        if item == NAME:
+            exts[i] = SnippetExtension(**options)
+            return exts[i]
+    ext = SnippetExtension(**options)
+    exts.append(ext)
+    return ext
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -1,8 +1,11 @@
 """The record command: run snippets and write their real outputs into the files.
 
-Only the output lines of examples change; code, prose and comments stay byte
-for byte. A file is replaced atomically, and only when something changed. A
-snippet is run twice: if the outputs differ it is refused as nondeterministic.
+Only the output lines of examples whose output differs change; code, prose,
+comments, skipped examples and line endings stay byte for byte. A file is
+replaced atomically, and only when something changed. A snippet is run twice
+(at once, in two children): if the outputs differ it is refused as
+nondeterministic. Every problem of a file is reported in one run, first line
+first, and nothing of that file is written.
 """
 
 from __future__ import annotations
@@ -17,40 +20,56 @@ from .run import TRACEBACK_HEADER
 
 def record(engine: Engine, snippet: Snippet) -> int:
     """Rewrite one snippet file with its real outputs; return how many outputs changed."""
-    first = engine.result(snippet, use_cache=False)
-    second = engine.result(snippet, use_cache=False)
+    futures = [engine.pool.submit(snippet.path, snippet.name) for _ in range(2)]
+    engine.runs += 2
+    first, second = (f.result() for f in futures)
     for run in (first, second):
         if "crash" in run:
             line = run.get("lineno") or snippet.examples[0].lineno
             raise SnippetError(f"{snippet.name}:{line}: {run['crash']}")
-    lines = snippet.text.split("\n")
-    changed = 0
-    for example, a, b in reversed(list(zip(snippet.examples, first["examples"], second["examples"]))):
+    problems: list[tuple[int, str]] = []
+    rewrite = []
+    for example, a, b in zip(snippet.examples, first["examples"], second["examples"]):
         where = f"{snippet.name}:{example.lineno}"
+        if a["status"] == "skipped":
+            continue
         if a["got"] != b["got"]:
-            raise SnippetError(
-                f"{where}: output differs between two runs: the snippet is nondeterministic; "
-                f"seed it (for example torch.manual_seed(0)) before recording\n" + diff(a["got"], b["got"], where)
-            )
-        if a["status"] == "exception" and not example.want.startswith(TRACEBACK_HEADER):
-            raise SnippetError(
-                f"{snippet.name}:{a['error_line'] or example.lineno}: unexpected exception: {a['error']}\n"
-                f"  to show an error on purpose, write '{TRACEBACK_HEADER.strip()}' under the example and record again"
-            )
-        if a["status"] == "too_large":
-            raise SnippetError(f"{where}: {a['error']}")
-        if a["got"] != example.want:
-            start = example.lineno - 1 + example.n_source_lines
-            lines[start:start + example.n_want_lines] = want_lines(a["got"], example.indent)
-            changed += 1
-    if changed:
-        text = "\n".join(lines)
-        check = parse_snippet(snippet.path, snippet.name, text.encode())
-        assert [e.source for e in check.examples] == [e.source for e in snippet.examples]
-        if snippet.crlf:
-            text = text.replace("\n", "\r\n")
-        write_atomic(snippet.path, text.encode("utf-8"))
-    return changed
+            problems.append((example.lineno,
+                             f"{where}: output differs between two runs: the snippet is nondeterministic; "
+                             f"seed it (for example torch.manual_seed(0)) before recording\n"
+                             + diff(a["got"], b["got"], where, ("first run", "second run"))))
+        elif a["status"] == "exception" and example.want.startswith(TRACEBACK_HEADER):
+            rewrite.append((example, a["got"]))  # an error shown on purpose: the header asks for it
+        elif a["status"] == "exception":
+            line = a.get("error_line") or example.lineno
+            problems.append((line, f"{snippet.name}:{line}: unexpected exception: {a['error']}\n"
+                             f"  to show an error on purpose, write '{TRACEBACK_HEADER.strip()}' "
+                             f"under the example and record again"))
+        elif a["status"] == "too_large":
+            problems.append((example.lineno, f"{where}: {a['error']}"))
+        elif a["status"] == "mismatch":
+            rewrite.append((example, a["got"]))
+        if a.get("figure_error"):
+            problems.append((example.lineno, f"{where}: {a['figure_error']}"))
+    if problems:
+        raise SnippetError("\n".join(message for _, message in sorted(problems, key=lambda p: p[0])))
+    if rewrite:
+        write_outputs(snippet, rewrite)
+    return len(rewrite)
+
+
+def write_outputs(snippet: Snippet, rewrite: list) -> None:
+    lines = list(snippet.lines)
+    for example, got in sorted(rewrite, key=lambda r: -r[0].lineno):
+        start = example.lineno - 1 + example.n_source_lines
+        end = lines[example.lineno - 1][1] or "\n"  # the file's own line end, lone "\r" included
+        if not lines[start - 1][1]:  # the code was the file's last line, without a line end
+            lines[start - 1] = (lines[start - 1][0], end)
+        lines[start:start + example.n_want_lines] = [(line, end) for line in want_lines(got, example.indent)]
+    data = "".join(content + end for content, end in lines).encode("utf-8")
+    check = parse_snippet(snippet.path, snippet.name, data)
+    assert [e.source for e in check.examples] == [e.source for e in snippet.examples]
+    write_atomic(snippet.path, data)
 
 
 def want_lines(got: str, indent: int) -> list[str]:

@@ -2,56 +2,83 @@
 
 The statements up to each output form one code block without prompts, so the
 copy button copies code that runs; the output follows in its own block,
-escaped, so nothing in it is read as HTML, Markdown or TeX.
+escaped, so nothing in it is read as HTML, Markdown or TeX. Figures follow the
+example after which they were captured, in a light and a dark variant.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import re
+from dataclasses import dataclass, field
 
 from .parse import Example
 from .run import TRACEBACK_HEADER
 
 
-def cells(examples: list[Example], runs: list[dict]) -> list[tuple[str, str, bool]]:
-    """(code, output, is_error) groups; the last may have no output."""
-    groups, code = [], []
+@dataclass
+class Cell:
+    code: str
+    output: str = ""
+    is_error: bool = False
+    skipped: bool = False
+    figures: list = field(default_factory=list)
+    examples: list = field(default_factory=list)
+
+
+def cells(examples: list[Example], runs: list[dict]) -> list[Cell]:
+    """Groups of examples, each ended by an output, a figure or a skipped example."""
+    groups, code, members = [], [], []
     for example, run in zip(examples, runs):
+        skipped = run["status"] == "skipped"
+        if skipped and code:  # a skipped example stands alone, marked as not run
+            groups.append(Cell("".join(code).rstrip("\n"), examples=members))
+            code, members = [], []
         code.append(example.source)
-        got = run["got"]
-        if got:
-            groups.append(("".join(code).rstrip("\n"), *shown_output(got)))
-            code = []
+        members.append(example)
+        if run["got"] or run.get("figures") or skipped:
+            output, is_error = shown_output(run["got"])
+            groups.append(Cell("".join(code).rstrip("\n"), output, is_error, skipped, run.get("figures", []), members))
+            code, members = [], []
     if code:
-        groups.append(("".join(code).rstrip("\n"), "", False))
+        groups.append(Cell("".join(code).rstrip("\n"), examples=members))
     return groups
 
 
 def shown_output(got: str) -> tuple[str, bool]:
     """An exception shows as its last lines (what a reader needs), not a stack."""
     start = got.find(TRACEBACK_HEADER)
-    if start < 0:
+    if start < 0 or got[start + len(TRACEBACK_HEADER):].split("\n", 1)[0].strip() != "...":
         return got.rstrip("\n"), False
     rest = got[start + len(TRACEBACK_HEADER):].split("\n", 1)[1]  # drop the "..." line
     return (got[:start] + rest).rstrip("\n"), True
 
 
-def markdown(examples: list[Example], runs: list[dict], figures: list[str], label: str, blocks: list[str]) -> str:
-    """Markdown with a placeholder for each output, whose HTML is appended to blocks."""
-    parts = []
-    for code, output, is_error in cells(examples, runs):
-        parts.append(f"```python\n{code}\n```")
-        if output:
-            blocks.append(output_html(output, is_error))
-            parts.append(PLACEHOLDER.format(len(blocks) - 1))
-    for i, svg in enumerate(figures, 1):
-        blocks.append(figure_html(svg, f"{label} 生成的图 {i}"))
-        parts.append(PLACEHOLDER.format(len(blocks) - 1))
-    return "\n\n".join(parts)
+class Figures:
+    """Numbers a page's figures in order: 图 12-1, 图 12-2, ... (chapter from the snippet's folder)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def label(self, snippet: str) -> str:
+        self.count += 1
+        m = re.match(r"[A-Za-z_-]*(\d+)/", snippet)
+        return f"图 {m.group(1)}-{self.count}" if m else f"图 {self.count}"
 
 
-PLACEHOLDER = "SNIPDOCBLOCK{}X"
+def markdown(groups: list[Cell], stash, snippet: str, caption: str | None, numbers: Figures) -> list[str]:
+    """Markdown lines: a fenced block per cell, and a stashed HTML block per output and figure."""
+    out: list[str] = []
+    for cell in groups:
+        out += ["```python", *cell.code.split("\n"), "```", ""]
+        if cell.skipped:
+            out += [stash(skipped_html()), ""]
+        elif cell.output:
+            out += [stash(output_html(cell.output, cell.is_error)), ""]
+        for figure in cell.figures:
+            out += [stash(figure_html(figure, numbers.label(snippet), caption, snippet)), ""]
+    return out
 
 
 def output_html(text: str, is_error: bool) -> str:
@@ -60,12 +87,30 @@ def output_html(text: str, is_error: bool) -> str:
     return f'<div class="{cls}" role="group" aria-label="{label}"><pre>{html.escape(text)}</pre></div>'
 
 
-def figure_html(svg: str, alt: str) -> str:
-    data = base64.b64encode(svg.encode()).decode()
-    return (f'<figure class="snippet-figure"><img src="data:image/svg+xml;base64,{data}" '
-            f'alt="{html.escape(alt)}"></figure>')
+def skipped_html() -> str:
+    return '<div class="snippet-skipped" role="note">未运行（doctest: +SKIP），没有输出</div>'
+
+
+def figure_html(figure: dict, number: str, caption: str | None, snippet: str) -> str:
+    alt = html.escape(f"{number} {caption}" if caption else f"{number}：{snippet} 生成的图")
+    imgs = "".join(
+        # Material hides #only-dark images in the light scheme and #only-light ones in the dark.
+        f'<img class="snippet-{scheme}" src="data:image/svg+xml;base64,{_b64(figure[scheme])}#only-{scheme}" alt="{alt}">'
+        for scheme in ("light", "dark")
+    )
+    text = f"<figcaption>{html.escape(number)}" + (f" {html.escape(caption)}" if caption else "") + "</figcaption>"
+    return f'<figure class="snippet-figure">{imgs}{text}</figure>'
+
+
+def _b64(svg: str) -> str:
+    return base64.b64encode(svg.encode()).decode()
 
 
 def error_html(messages: list[str]) -> str:
     body = html.escape("\n\n".join(messages))
     return f'<div class="admonition failure snippet-failure"><p class="admonition-title">示例运行失败</p><pre>{body}</pre></div>'
+
+
+def running_html(name: str) -> str:
+    return (f'<div class="admonition info snippet-running"><p class="admonition-title">运行中…</p>'
+            f'<p>{html.escape(name)} 正在运行；运行结束后页面会自动刷新。</p></div>')

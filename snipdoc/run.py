@@ -1,123 +1,215 @@
-"""Run one snippet with the stdlib doctest machinery and keep every output.
+"""Run one snippet in this process, the way ``python -m doctest FILE`` does.
 
-This is what ``python -m doctest FILE`` does (same parser, same option flags,
-same globals), except that the actual output of every example is kept, for
-rendering and for recording, and matplotlib figures are captured as SVG.
+This runs in a forked child that exits afterwards (see forkserver.py). The
+file is read and parsed by doctest's own functions, with the same runner
+class, option flags, globals and compiled file names, so success, failure and
+what is printed are doctest's. What is added only observes: each example's
+output is kept under that example (skipped ones included), matplotlib figures
+are captured after each part and at the end, and the project files the run
+reads are listed with their hashes for the cache.
 """
 
 from __future__ import annotations
 
 import doctest
-import io
+import hashlib
+import json
 import os
-import re
 import sys
-import tempfile
+import time
 import traceback
+from pathlib import Path
 
-from .parse import Snippet
+from . import figures
+from .parse import part_ends
 
 TRACEBACK_HEADER = "Traceback (most recent call last):\n"
-LINE_MARK = "snipdoc: running the example at line "
-# A fixed salt and no date keep a figure's SVG identical from run to run; text
-# drawn as paths needs no font on the reader's side (mathtext glyphs included).
-# The notebooks draw with the same settings, so both show the same figure.
-FIGURE_RC = {"svg.hashsalt": "snipdoc", "svg.fonttype": "path"}
-FIGURE_SAVE = {"metadata": {"Date": None}, "bbox_inches": "tight"}
-_DOCTEST_FILE = re.compile(r"<doctest .*\[(\d+)\]>")
 
 
-class _Recorder(doctest.DocTestRunner):
-    def __init__(self) -> None:
+class _KeepingSpoofOut(doctest._SpoofOut):
+    """doctest empties its output buffer before reporting an unexpected
+    exception; keep what the example printed so the report can show it."""
+
+    last = ""
+
+    def truncate(self, size=None):
+        self.last = self.getvalue()
+        super().truncate(size)
+
+
+class Recorder(doctest.DocTestRunner):
+    def __init__(self, test: doctest.DocTest, ends: set[int], send) -> None:
         super().__init__(verbose=False, optionflags=0)
-        self.outcomes: list[dict] = []
+        self._fakeout = _KeepingSpoofOut()
+        self.test = test
+        self.ends = ends
+        self.send = send
+        self.shown: dict[int, str] = {}
+        self.index = {id(e): i for i, e in enumerate(test.examples)}
+        self.outcomes = [{"status": "skipped", "got": "", "lineno": e.lineno + 1, "figures": []}
+                         for e in test.examples]
 
     def report_start(self, out, test, example):
-        # If the example kills the process, the build reads this to name its line.
-        sys.__stderr__.write(f"{LINE_MARK}{example.lineno + 1}\n")
-        sys.__stderr__.flush()
+        # If the example kills the process, the server names this line.
+        self.send("line", example.lineno + 1)
 
     def report_success(self, out, test, example, got):
-        self.outcomes.append({"status": "ok", "got": elide_traceback(got)})
+        self._done(example, {"status": "ok", "got": self._elided(got)})
 
     def report_failure(self, out, test, example, got):
-        self.outcomes.append({"status": "mismatch", "got": elide_traceback(got)})
+        self._done(example, {"status": "mismatch", "got": self._elided(got)})
 
     def report_unexpected_exception(self, out, test, example, exc_info):
-        got = self._fakeout.getvalue()
         tb = "".join(traceback.format_exception(*exc_info))
-        self.outcomes.append(
-            {
-                "status": "exception",
-                "got": elide_traceback(got + tb),
-                "error": tb.rstrip("\n").split("\n")[-1],
-                "error_line": _error_line(test, exc_info),
-            }
-        )
+        self._done(example, {
+            "status": "exception",
+            "got": self._fakeout.last + elide_traceback(tb),
+            "printed": self._fakeout.last,
+            "error": tb.rstrip("\n").split("\n")[-1],
+            "error_line": _error_line(test, exc_info),
+        })
+
+    def _elided(self, got: str) -> str:
+        """doctest appends a full traceback to what an example printed when it
+        raised; record it in doctest's abbreviated form. Printed text that only
+        looks like a traceback is left alone."""
+        printed = self._fakeout.last
+        if got.startswith(printed) and got[len(printed):].startswith(TRACEBACK_HEADER):
+            return printed + elide_traceback(got[len(printed):])
+        return got
+
+    def _done(self, example, outcome: dict) -> None:
+        i = self.index[id(example)]
+        self.outcomes[i].update(outcome)
+        if i in self.ends and i != len(self.test.examples) - 1:
+            self.outcomes[i]["figures"] = self._capture(i, forked=True)
+
+    def capture_last(self) -> None:
+        """Figures open at the end; no example runs after them, so no fork is needed."""
+        for i in range(len(self.test.examples) - 1, -1, -1):
+            if self.outcomes[i]["status"] != "skipped" or i == 0:
+                self.outcomes[i]["figures"] += self._capture(i, forked=False)
+                return
+
+    def _capture(self, i: int, forked: bool) -> list[dict]:
+        try:
+            drawn = figures.capture(forked)
+        except figures.CaptureError as exc:
+            self.outcomes[i]["figure_error"] = str(exc)
+            return []
+        new = [f for f in drawn if self.shown.get(f["num"]) != f["light"]]
+        self.shown.update((f["num"], f["light"]) for f in drawn)
+        return [{"light": f["light"], "dark": f["dark"]} for f in new]
 
 
 def _error_line(test, exc_info) -> int:
     """Line of the snippet file where the exception was raised or the syntax error is."""
     exc = exc_info[1]
-    if isinstance(exc, SyntaxError) and exc.filename and (m := _DOCTEST_FILE.match(exc.filename)):
-        return test.examples[int(m.group(1))].lineno + (exc.lineno or 1)
+    names = {f"<doctest {test.name}[{i}]>": e for i, e in enumerate(test.examples)}
+    if isinstance(exc, SyntaxError) and exc.filename in names:
+        return names[exc.filename].lineno + (exc.lineno or 1)
     line = None
     for frame, lineno in traceback.walk_tb(exc_info[2]):
-        m = _DOCTEST_FILE.match(frame.f_code.co_filename)
-        if m:
-            line = test.examples[int(m.group(1))].lineno + lineno
+        example = names.get(frame.f_code.co_filename)
+        if example is not None:
+            line = example.lineno + lineno
     return line or 0
 
 
-def elide_traceback(got: str) -> str:
-    """Doctest's own way to record an exception: header, '...', the exception lines."""
-    start = got.find(TRACEBACK_HEADER)
-    if start < 0:
-        return got
-    lines = got[start + len(TRACEBACK_HEADER):].split("\n")
+def elide_traceback(tb: str) -> str:
+    """doctest's abbreviated form of a traceback: header, '...', the exception lines."""
+    lines = tb[len(TRACEBACK_HEADER):].split("\n")
     i = 0
     while i < len(lines) and (lines[i].startswith(" ") or not lines[i]):
         i += 1
-    return got[:start] + TRACEBACK_HEADER + "    ...\n" + "\n".join(lines[i:])
+    return TRACEBACK_HEADER + "    ...\n" + "\n".join(lines[i:])
 
 
-def run_snippet(snippet: Snippet, output_limit: int) -> dict:
-    """Run every example of the snippet; return outputs, statuses and figures."""
-    test = doctest.DocTestParser().get_doctest(
-        snippet.text, {"__name__": "__main__"}, snippet.name, str(snippet.path), 0
-    )
-    runner = _Recorder()
-    with tempfile.TemporaryDirectory(prefix="snipdoc-") as cwd:
-        os.chdir(cwd)  # files a snippet writes land here, not in the repository
+def run_file(path: str, root: str, output_limit: int, send) -> dict:
+    """Run the snippet at path (absolute) as the child's whole job."""
+    deps = _watch_reads(Path(root), Path(os.getcwd()), Path(path), send)
+    start = time.monotonic()
+    # As doctest.testfile(path, module_relative=False) reads and names it.
+    text, filename = doctest._load_testfile(path, None, False, "utf-8")
+    test = doctest.DocTestParser().get_doctest(text, {"__name__": "__main__"}, os.path.basename(path), filename, 0)
+    runner = Recorder(test, part_ends(text, [e.lineno for e in test.examples]), send)
+    runner.run(test)
+    runner.capture_last()
+    elapsed = time.monotonic() - start
+    for outcome in runner.outcomes:
+        _limit(outcome, output_limit)
+    return {"examples": runner.outcomes, "deps": _hashes(deps, Path(root)), "elapsed": elapsed,
+            "max_output": max((len(o["got"]) for o in runner.outcomes), default=0)}
+
+
+def _limit(outcome: dict, output_limit: int) -> None:
+    size = len(outcome["got"])
+    if size > output_limit:
+        outcome["got"] = outcome["got"][:output_limit] + (
+            f"\n... output truncated: {size:,} characters, over the limit of {output_limit:,}\n"
+        )
+        outcome["status"] = "too_large"
+        outcome["error"] = f"output is {size:,} characters, over the limit of {output_limit:,} (output_limit)"
+
+
+def _watch_reads(root: Path, scratch: Path, snippet: Path, send) -> set[str]:
+    """Project files the run opens for reading (data files, helper modules), each
+    also sent at once, so a run that is killed still names what it read."""
+    seen: set[str] = set()
+    skip = (str(scratch) + os.sep, sys.prefix + os.sep, str(snippet))
+    prefix = str(root) + os.sep
+
+    def hook(event, args):
+        if event != "open" or not isinstance(args[0], (str, bytes, os.PathLike)):
+            return
+        mode, flags = args[1], args[2]
+        if (mode and ("w" in mode or "a" in mode or "x" in mode)) or (mode is None and flags & (os.O_WRONLY | os.O_RDWR)):
+            return
+        path = os.path.abspath(os.fsdecode(args[0]))
+        if "__pycache__" in path:  # a module loaded from bytecode: its source is what the author edits
+            folder, file = os.path.split(path)
+            path = os.path.join(os.path.dirname(folder), file.split(".")[0] + ".py")
+        if path.startswith(prefix) and not path.startswith(skip) and path not in seen:
+            seen.add(path)
+            send("read", os.path.relpath(path, root))
+
+    sys.addaudithook(hook)
+    return seen
+
+
+def _hashes(seen: set[str], root: Path) -> dict[str, str]:
+    # A module loaded from its .pyc is never opened as source: add what was imported.
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if file and os.path.abspath(file).startswith(str(root) + os.sep) and not file.startswith(sys.prefix + os.sep):
+            seen.add(os.path.abspath(file))
+    out = {}
+    for path in sorted(seen):
         try:
-            runner.run(test, out=lambda s: None, clear_globs=False)
-            figures = _figures()
-        finally:
-            test.globs.clear()
-            os.chdir(os.path.dirname(cwd))
-    for example, outcome in zip(test.examples, runner.outcomes):
-        outcome["lineno"] = example.lineno + 1
-        if len(outcome["got"]) > output_limit:
-            size = len(outcome["got"])
-            outcome["got"] = outcome["got"][:output_limit] + (
-                f"\n... output truncated: {size:,} characters, over the limit of {output_limit:,}\n"
-            )
-            outcome["status"] = "too_large"
-            outcome["error"] = f"output is {size:,} characters, over the limit of {output_limit:,} (output_limit)"
-    return {"examples": runner.outcomes, "figures": figures}
+            out[os.path.relpath(path, root)] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        except OSError:
+            continue
+    return out
 
 
-def _figures() -> list[str]:
-    if "matplotlib.pyplot" not in sys.modules:
-        return []
-    import matplotlib
-    import matplotlib.pyplot as plt
+def child_main(request: dict, channel: int) -> None:
+    """Entry of a forked child: become the process the reference command names, run, report."""
+    send = _sender(channel)
+    sys.argv = [doctest.__file__, request["path"]]
+    sys.path[0] = os.getcwd()
+    try:
+        result = run_file(request["path"], request["root"], request["output_limit"], send)
+    except BaseException as exc:  # noqa: BLE001  (a snippet may raise SystemExit at top level)
+        result = {"crash": f"{type(exc).__name__}: {exc}"}
+    send("result", result)
 
-    svgs = []
-    with matplotlib.rc_context(FIGURE_RC):
-        for num in plt.get_fignums():
-            buf = io.StringIO()
-            plt.figure(num).savefig(buf, format="svg", **FIGURE_SAVE)
-            svgs.append(buf.getvalue())
-    plt.close("all")
-    return svgs
+
+def _sender(fd: int):
+    # The channel is written with os.write: a snippet may replace or close sys.stdout/stderr.
+    def send(kind: str, value) -> None:
+        data = (json.dumps([kind, value]) + "\n").encode()
+        while data:
+            data = data[os.write(fd, data):]
+
+    return send
+

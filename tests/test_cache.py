@@ -2,30 +2,84 @@
 
 import threading
 
-from snipdoc.cache import Cache, cache_key, environment, helper_files
+import pytest
+
+from snipdoc.cache import Cache, cache_key, environment
+from snipdoc.engine import Engine
 
 ENV = environment()
 
 
-def test_key_changes_with_what_changes_an_output(tmp_path):
-    helper = tmp_path / "helper.py"
-    helper.write_text("X = 1\n")
-    base = cache_key(b">>> 1\n1\n", [helper], ENV, {"timeout": 60})
-    assert base == cache_key(b">>> 1\n1\n", [helper], dict(ENV), {"timeout": 60})
-    assert base != cache_key(b">>> 1\n1\n ", [helper], ENV, {"timeout": 60})
-    assert base != cache_key(b">>> 1\n1\n", [helper], {**ENV, "torch": "2.14.0"}, {"timeout": 60})
-    assert base != cache_key(b">>> 1\n1\n", [helper], ENV, {"timeout": 30})
-    helper.write_text("X = 2\n")
-    assert base != cache_key(b">>> 1\n1\n", [helper], ENV, {"timeout": 60})
+def test_key_changes_with_the_snippet_and_the_machine_not_with_settings():
+    base = cache_key(b">>> 1\n1\n", ENV)
+    assert base == cache_key(b">>> 1\n1\n", dict(ENV))
+    assert base != cache_key(b">>> 1\n1\n ", ENV)
+    assert base != cache_key(b">>> 1\n1\n", {**ENV, "torch": "2.14.0"})
+    assert base != cache_key(b">>> 1\n1\n", {**ENV, "machine": "arm64"})
+    assert base != cache_key(b">>> 1\n1\n", {**ENV, "os": "Darwin"})
+    assert base != cache_key(b">>> 1\n1\n", {**ENV, "cpus": ENV["cpus"] + 1})
 
 
-def test_local_helper_modules_are_found_from_imports(tmp_path):
-    (tmp_path / "plots.py").write_text("")
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "__init__.py").write_text("")
-    (tmp_path / "pkg" / "more.py").write_text("")
-    found = helper_files(["import torch\n", "from plots import f\n", "import pkg.more\n"], tmp_path)
-    assert found == [tmp_path / "pkg" / "__init__.py", tmp_path / "pkg" / "more.py", tmp_path / "plots.py"]
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "snippets" / "pkg").mkdir(parents=True)
+    (tmp_path / "data").mkdir()
+    return tmp_path
+
+
+# Each way a snippet can depend on a project file; editing that file must re-run it.
+DEPENDENCIES = {
+    "helper imported by a helper": ({"snippets/outer.py": "from inner import X\n", "snippets/inner.py": "X = 1\n"},
+                                    ">>> from outer import X\n>>> X\n", "snippets/inner.py", "X = 2\n"),
+    "second name of an import": ({"snippets/helper.py": "X = 1\n"}, ">>> import os, helper\n>>> helper.X\n",
+                                 "snippets/helper.py", "X = 2\n"),
+    "import after a statement": ({"snippets/helper.py": "X = 1\n"}, ">>> x = 1; import helper\n>>> helper.X\n",
+                                 "snippets/helper.py", "X = 2\n"),
+    "importlib.import_module": ({"snippets/helper.py": "X = 1\n"},
+                                ">>> import importlib\n>>> importlib.import_module('helper').X\n",
+                                "snippets/helper.py", "X = 2\n"),
+    "module in a package": ({"snippets/pkg/__init__.py": "", "snippets/pkg/mod.py": "X = 1\n"},
+                            ">>> from pkg.mod import X\n>>> X\n", "snippets/pkg/mod.py", "X = 2\n"),
+    "data file a helper reads": ({"snippets/reader.py": "import pathlib\nX = (pathlib.Path(__file__).parent.parent / 'data' / 'd.txt').read_text()\n",
+                                  "data/d.txt": "one"}, ">>> import reader\n>>> reader.X\n", "data/d.txt", "two"),
+}
+
+
+@pytest.mark.parametrize("case", DEPENDENCIES)
+def test_a_file_the_run_read_invalidates_it_when_edited(project, case):
+    files, snippet, edited, new = DEPENDENCIES[case]
+    for rel, text in files.items():
+        (project / rel).write_text(text)
+    (project / "snippets" / "s.txt").write_text(snippet)
+    engine = Engine(project / "snippets", project / ".cache", timeout=20)
+    try:
+        first = engine.result(engine.load("s.txt"))["examples"][-1]["got"]
+        assert engine.result(engine.load("s.txt"))["examples"][-1]["got"] == first
+        runs = engine.runs
+        engine.result(engine.load("s.txt"))
+        assert engine.runs == runs  # unchanged: from the cache
+        (project / edited).write_text(new)
+        second = engine.result(engine.load("s.txt"))["examples"][-1]["got"]
+        assert engine.runs == runs + 1 and second != first
+    finally:
+        engine.close()
+
+
+def test_changing_timeout_or_output_limit_keeps_runs_they_cannot_change(project):
+    (project / "snippets" / "s.txt").write_text(">>> print('x' * 50)\n" + "x" * 50 + "\n")
+    first = Engine(project / "snippets", project / ".cache", timeout=60)
+    try:
+        snippet = first.load("s.txt")
+        assert first.problems(snippet, first.result(snippet)) == []
+    finally:
+        first.close()
+    for timeout, limit, reruns in [(30, 100_000, 0), (60, 60, 0), (60, 10, 1)]:
+        engine = Engine(project / "snippets", project / ".cache", timeout=timeout, output_limit=limit)
+        try:
+            engine.result(engine.load("s.txt"))
+            assert engine.runs == reruns, (timeout, limit)
+        finally:
+            engine.close()
 
 
 def test_concurrent_writers_and_readers_never_see_a_partial_entry(tmp_path):

@@ -87,12 +87,12 @@ def test_hang_is_stopped_at_the_timeout_and_the_next_snippet_runs(engine):
     ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "killed by SIGKILL (out of memory?)"),
 ])
 def test_a_snippet_that_kills_its_process_fails_alone(engine, code, how):
-    starts = engine.worker.starts
+    starts = engine.pool.starts
     assert problems(engine, "crash.txt", f">>> print('ok')\nok\n>>> {code}\n") == [
         f"snippets/crash.txt:3: the snippet ended its process: {how}"
     ]
     assert problems(engine, "after_crash.txt", ">>> import torch\n>>> torch.tensor([1, 2]) * 2\ntensor([2, 4])\n") == []
-    assert engine.worker.starts == starts + 1
+    assert engine.pool.starts == starts  # the server survives a child that dies
 
 
 def test_huge_output_is_an_error_and_truncated(engine):
@@ -194,3 +194,49 @@ def test_seed_does_not_leak_into_the_next_snippet(engine):
         engine.result(seeded, use_cache=False)
         after.append(engine.result(unseeded, use_cache=False)["examples"][1]["got"])
     assert first not in after and after[0] != after[1]
+
+
+def test_a_skipped_example_has_no_output_and_the_others_keep_theirs(engine):
+    snippet = write(engine, "skip.txt", """\
+        >>> print('first')  # doctest: +SKIP
+        >>> print('second')
+        second
+        >>> print('third')
+        third
+    """)
+    result = engine.result(snippet, use_cache=False)
+    assert [(r["status"], r["got"]) for r in result["examples"]] == [
+        ("skipped", ""), ("ok", "second\n"), ("ok", "third\n")]
+
+
+def test_output_printed_before_an_unexpected_exception_is_in_the_report(engine):
+    assert problems(engine, "printed.txt", """\
+        >>> print('step 1'); 1 / 0
+    """) == ["snippets/printed.txt:1: unexpected exception: ZeroDivisionError: division by zero\n"
+             "  printed before it:\n    step 1"]
+
+
+def test_a_figure_that_cannot_be_drawn_fails_alone_naming_its_line(engine):
+    assert problems(engine, "badfig.txt", """\
+        >>> import matplotlib.pyplot as plt
+        >>> _ = plt.title(r'$\\frac{1}{$')
+    """)[0].startswith("snippets/badfig.txt:2: figure 1 could not be drawn: ValueError")
+    assert problems(engine, "after_badfig.txt", ">>> 1 + 1\n2\n") == []
+
+
+def test_figures_follow_the_part_that_drew_them(engine):
+    snippet = write(engine, "parts.txt", """\
+        >>> import matplotlib.pyplot as plt
+        >>> _ = plt.plot([1, 2])
+
+        # part: second
+
+        >>> _ = plt.figure()
+        >>> _ = plt.plot([2, 1])
+        >>> plt.get_fignums()
+        [1, 2]
+    """)
+    result = engine.result(snippet, use_cache=False)
+    assert [len(r["figures"]) for r in result["examples"]] == [0, 1, 0, 0, 1]
+    first, last = result["examples"][1]["figures"][0], result["examples"][4]["figures"][0]
+    assert first["light"] != last["light"] and first["light"] != first["dark"]

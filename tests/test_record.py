@@ -70,7 +70,7 @@ def test_nondeterministic_output_is_refused(engine):
         record_module.record(engine, snippet)
     assert str(info.value).startswith(
         "snippets/random.txt:2: output differs between two runs: the snippet is nondeterministic; "
-        "seed it (for example torch.manual_seed(0)) before recording\n--- snippets/random.txt:2 (recorded)"
+        "seed it (for example torch.manual_seed(0)) before recording\n--- snippets/random.txt:2 (first run)"
     )
     assert snippet.path.read_bytes() == data
 
@@ -140,3 +140,60 @@ def test_killing_the_record_command_leaves_old_or_new_files(tmp_path, sig):
         assert left == sorted(old)
     else:  # a kill can leave a hidden temporary file, never a snippet file
         assert [n for n in left if not n.startswith(".")] == sorted(old)
+
+
+def _reference(path) -> subprocess.CompletedProcess:
+    from snipdoc import reference
+
+    return subprocess.run(reference.command(path), cwd=path.parent, env=reference.environment(path.parent),
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_skipped_examples_keep_their_outputs_and_the_others_get_theirs(engine):
+    data = (b">>> print('first')  # doctest: +SKIP\nstale, never run\n>>> print('second')\n>>> print('third')\nold\n")
+    snippet = put(engine, "skip.txt", data)
+    assert record_module.record(engine, snippet) == 2
+    assert snippet.path.read_bytes() == (
+        b">>> print('first')  # doctest: +SKIP\nstale, never run\n>>> print('second')\nsecond\n>>> print('third')\nthird\n")
+    assert _reference(snippet.path).returncode == 0
+
+
+def test_a_lone_carriage_return_ends_a_line_as_doctest_reads_it(engine):
+    snippet = put(engine, "cr.txt", b">>> x = 1\r>>> x + 1\r3\r")
+    assert record_module.record(engine, snippet) == 1
+    assert snippet.path.read_bytes() == b">>> x = 1\r>>> x + 1\r2\r"
+    assert _reference(snippet.path).returncode == 0
+
+
+def test_printed_text_that_looks_like_a_traceback_is_recorded_as_printed(engine):
+    snippet = put(engine, "tb.txt", b'>>> print("Traceback (most recent call last):\\n  File x\\nValueError: no")\n')
+    record_module.record(engine, snippet)
+    assert snippet.path.read_bytes().endswith(b"Traceback (most recent call last):\n  File x\nValueError: no\n")
+    assert _reference(snippet.path).returncode == 0
+
+
+def test_every_problem_of_a_file_is_reported_in_one_run_first_line_first(engine):
+    data = (b">>> import torch\n>>> w = torch.full([1], 2)\n>>> w.requires_grad_()\n>>> undefined_name\n"
+            b">>> torch.rand(1)\n")
+    snippet = put(engine, "three.txt", data)
+    with pytest.raises(SnippetError) as info:
+        record_module.record(engine, snippet)
+    message = str(info.value)
+    lines = [m.split(": ", 1)[0] for m in message.split("\n") if m.startswith("snippets/three.txt:")]
+    assert lines == ["snippets/three.txt:3", "snippets/three.txt:4", "snippets/three.txt:5"], message
+    assert "only Tensors of floating point dtype can require gradients" in message
+    assert "NameError: name 'undefined_name' is not defined" in message
+    assert "(first run)" in message and "(second run)" in message
+    assert snippet.path.read_bytes() == data
+
+
+def test_record_reads_its_settings_from_mkdocs_yml(tmp_path):
+    (tmp_path / "snippets").mkdir()
+    (tmp_path / "snippets" / "slow.txt").write_text(">>> import time; time.sleep(30)\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\nmarkdown_extensions:\n  - snipdoc.extension:\n      timeout: 2\n")
+    start = time.monotonic()
+    run = subprocess.run([sys.executable, "-m", "snipdoc", "record"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 1
+    assert "snippets/slow.txt:1: timed out after 2 s (timeout)" in run.stderr
+    assert time.monotonic() - start < 20

@@ -16,13 +16,17 @@ theme:
   language: zh
   font: false
 markdown_extensions:
+  - snipdoc.extension:
+      timeout: 20
+  - admonition
+  - pymdownx.details
   - pymdownx.superfences
   - pymdownx.highlight
+  - pymdownx.tabbed
   - pymdownx.arithmatex:
       generic: true
 plugins:
-  - snipdoc:
-      timeout: 20
+  - snipdoc
 """
 
 
@@ -71,7 +75,8 @@ def test_page_shows_code_and_real_output_and_warm_build_imports_no_torch(tmp_pat
     # Output that looks like HTML, Markdown or TeX is shown literally, never interpreted.
     assert "<pre>&lt;script&gt;alert(1)&lt;/script&gt; *a* $x$ grad_fn=&lt;SoftmaxBackward0&gt;</pre>" in page
     assert "<script>alert(1)" not in page
-    assert page.count('<figure class="snippet-figure"><img src="data:image/svg+xml;base64,') == 1
+    assert page.count('<figure class="snippet-figure"><img class="snippet-light" src="data:image/svg+xml;base64,') == 1
+    assert page.count('<img class="snippet-dark" src="data:image/svg+xml;base64,') == 1
 
     second = build(root, env={"PYTHONPROFILEIMPORTTIME": "1"})
     assert second.returncode == 0, second.stderr
@@ -93,25 +98,35 @@ def test_a_corrupted_cache_entry_is_detected_and_run_again(tmp_path):
         assert "<pre>42</pre>" in (root / "site" / "index.html").read_text(encoding="utf-8")
 
 
-def test_parts_embed_a_named_part_and_figures_follow_the_last_part(tmp_path):
-    snippet = (">>> import matplotlib.pyplot as plt\n>>> fig, ax = plt.subplots()\n>>> x = 1\n\n"
-               "# part: second\n\n>>> x + 1\n2\n")
+def test_parts_embed_a_named_part_and_figures_follow_the_part_that_drew_them(tmp_path):
+    snippet = (">>> x = 1\n\n# part: second\n\n>>> import matplotlib.pyplot as plt\n>>> fig, ax = plt.subplots()\n"
+               ">>> x + 1\n2\n")
     pages = {"index.md": "::: snippet p.txt part=second\n", "both.md": "A\n\n::: snippet p.txt\n"}
     root = make_site(tmp_path, pages, {"p.txt": snippet})
     result = build(root)
     assert result.returncode == 0, result.stderr
     page = (root / "site" / "index.html").read_text(encoding="utf-8")
     assert "<pre>2</pre>" in page and "x = 1" not in text(page)
-    assert page.count("snippet-figure") == 1
+    assert page.count("<figure class=\"snippet-figure\"") == 1
     both = (root / "site" / "both" / "index.html").read_text(encoding="utf-8")
-    assert "x = 1" in text(both) and both.count("snippet-figure") == 1
+    assert "x = 1" in text(both) and both.count("<figure class=\"snippet-figure\"") == 1
 
 
 @pytest.mark.parametrize("page, snippets, message", [
     ("# t\n\n::: snippet missing.txt\n", {"a.txt": ">>> 1\n1\n"},
      "docs/index.md:3: snippet 'missing.txt' not found (looked for snippets/missing.txt)"),
     ("# t\n\n::: snippet a.txt hide=code\n", {"a.txt": ">>> 1\n1\n"},
-     "docs/index.md:3: unknown snippet option 'hide=code'; known options: part=NAME"),
+     "docs/index.md:3: unknown snippet option 'hide=code'; known options: part=NAME, caption=\"TEXT\""),
+    ("# t\n\n::: snippet ch1/sigmod.txt\n", {"ch1/sigmoid.txt": ">>> 1\n1\n"},
+     "docs/index.md:3: snippet 'ch1/sigmod.txt' not found (looked for snippets/ch1/sigmod.txt); did you mean ch1/sigmoid.txt?"),
+    ("# t\n\n:::snippet a.txt\n", {"a.txt": ">>> 1\n1\n"},
+     "docs/index.md:3: ':::snippet a.txt' looks like a mistyped directive"),
+    ("# t\n\n!!! note\n\n    ::: snipet a.txt\n", {"a.txt": ">>> 1\n1\n"},
+     "docs/index.md:5: '::: snipet a.txt' looks like a mistyped directive"),
+    ("- item\n\n    ::: Snippet a.txt\n", {"a.txt": ">>> 1\n1\n"},
+     "docs/index.md:3: '::: Snippet a.txt' looks like a mistyped directive"),
+    ("# t\n\n<div>::: snippet a.txt</div>\n\n::: snippet a.txt\n", {"a.txt": ">>> 1\n1\n"},
+     "docs/index.md: a snippet directive was left in the page as text"),
     ("# t\n\n::: snippet a.txt part=nope\n", {"a.txt": ">>> 1\n1\n"},
      "docs/index.md:3: snippet 'a.txt' has no part 'nope' (parts: none)"),
     ("# t\n\n\n::: snippet a.txt\n", {"a.txt": ">>> x = 1\n>>> x +\n"},
@@ -154,23 +169,56 @@ def test_the_real_site_builds_strictly(tmp_path):
         out = tmp_path / "site" / page.relative_to(project / "docs").with_suffix("")
         out = out.parent / "index.html" if out.name == "index" else out / "index.html"
         built = html.unescape(out.read_text(encoding="utf-8"))
-        for d in find_directives(page.read_text(encoding="utf-8"), str(page)):
+        for d in find_directives(page.read_text(encoding="utf-8").split("\n"), str(page))[0]:
             snippet = parse_snippet(project / "snippets" / d.snippet, d.snippet)
             for example in snippet.part(d.part):
-                shown = example.want.replace("<BLANKLINE>", "").split("Traceback (most recent call last):\n    ...\n")[-1]
+                shown = example.want.replace("<BLANKLINE>", "").replace("&", "&").split("Traceback (most recent call last):\n    ...\n")[-1]
                 assert shown.strip() in built, f"{d.snippet}:{example.lineno} output missing from {out}"
     assert chapter
 
 
-def test_serve_reruns_only_the_edited_snippet_in_the_warm_worker(tmp_path):
+NESTED = """\
+# t
+
+!!! note "In an admonition"
+
+    ::: snippet a.txt
+
+- a list item
+
+    ::: snippet b.txt
+
+=== "A tab"
+
+    ::: snippet c.txt
+
+??? success "答案"
+
+    ::: snippet d.txt
+"""
+
+
+def test_directives_render_inside_admonitions_lists_tabs_and_details(tmp_path):
+    snippets = {f"{n}.txt": f">>> print('{n}' * 3)\n{n * 3}\n" for n in "abcd"}
+    root = make_site(tmp_path, {"index.md": NESTED}, snippets)
+    result = build(root)
+    assert result.returncode == 0, result.stderr
+    page = (root / "site" / "index.html").read_text(encoding="utf-8")
+    for n in "abcd":
+        assert f"<pre>{n * 3}</pre>" in page
+    assert "::: snippet" not in text(page)
+    before = page[page.index('class="admonition note"'):page.index("<pre>aaa</pre>")]
+    assert before.count("<div") >= before.count("</div>") + 1  # inside the admonition, not after it
+
+
+def test_serve_never_waits_for_a_slow_snippet(tmp_path):
     import socket
     import time
     import urllib.request
 
-    import psutil
-
-    root = make_site(tmp_path, {"index.md": "::: snippet a.txt\n\n::: snippet b.txt\n"},
-                     {"a.txt": ">>> import torch\n>>> torch.tensor(6) * 6\ntensor(36)\n", "b.txt": ">>> 2 + 2\n4\n"})
+    slow = ">>> import time; time.sleep(8); print('done')\ndone\n"
+    root = make_site(tmp_path, {"index.md": "::: snippet slow.txt\n", "other.md": "# other\n\nv1\n"},
+                     {"slow.txt": slow})
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -178,25 +226,34 @@ def test_serve_reruns_only_the_edited_snippet_in_the_warm_worker(tmp_path):
     serve = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"], cwd=root,
                              stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
 
-    def wait_for(text, count=1):
-        for _ in range(600):
-            if (tmp_path / "serve.log").read_text().count(text) >= count:
+    def wait_for(needle, count=1, limit=60):
+        for _ in range(limit * 10):
+            if (tmp_path / "serve.log").read_text().count(needle) >= count:
                 return
             time.sleep(0.1)
-        raise AssertionError(f"no {text!r} in:\n" + (tmp_path / "serve.log").read_text())
+        raise AssertionError(f"no {needle!r} in:\n" + (tmp_path / "serve.log").read_text())
 
-    def workers():
-        return [p.pid for p in psutil.Process(serve.pid).children(recursive=True) if "snipdoc.worker" in p.cmdline()]
+    def get(path=""):
+        return urllib.request.urlopen(f"http://127.0.0.1:{port}/{path}").read().decode()
 
     try:
         wait_for("Serving on")
-        wait_for("snippets: 2 executed, 0 from the cache")
-        before = workers()
-        (root / "snippets" / "a.txt").write_text(">>> import torch\n>>> torch.tensor(6) * 7\ntensor(42)\n")
-        wait_for("snippets: 1 executed, 1 from the cache")
-        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/").read().decode()
-        assert "<pre>tensor(42)</pre>" in page and "<pre>4</pre>" in page
-        assert len(before) == 1 and workers() == before  # the same warm worker ran the edit
+        assert "snippet-running" in get()  # the page is there at once, saying the snippet runs
+        (root / "docs" / "other.md").write_text("# other\n\nv2\n")
+        start = time.monotonic()
+        for _ in range(100):
+            if "v2" in get("other/"):
+                break
+            time.sleep(0.1)
+        assert time.monotonic() - start < 6 and "v2" in get("other/")  # an unrelated edit did not wait
+        wait_for("slow.txt is still running")
+        wait_for("reloading")
+        for _ in range(100):
+            if "<pre>done</pre>" in get():
+                break
+            time.sleep(0.1)
+        assert "<pre>done</pre>" in get()
+        assert (tmp_path / "serve.log").read_text().count("snippets: 1 executed") == 1  # run once, never again
     finally:
         serve.terminate()
         serve.wait(timeout=30)

@@ -1,0 +1,175 @@
+"""The Python-Markdown extension that embeds snippets: any engine that runs
+Python-Markdown (MkDocs, ProperDocs, Zensical) renders them the same way.
+
+Each ``::: snippet PATH`` line, at any indentation (admonitions, lists, content
+tabs), becomes the snippet's code blocks, indented like the line, and its
+outputs and figures, stashed as raw HTML so they survive any nesting. Mistakes
+become a red box on the page and an error naming page:line. With the MkDocs
+plugin present, the plugin collects the errors and fails the build at the end
+(and under serve only shows them); without it (Zensical, plain
+Python-Markdown) the page's conversion raises, which fails the build.
+
+Configured once, under ``markdown_extensions``::
+
+    - snipdoc.extension:
+        snippets_dir: snippets
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from markdown import Extension
+from markdown.postprocessors import Postprocessor
+from markdown.preprocessors import Preprocessor
+
+from . import render
+from .engine import Engine
+from .parse import SnippetError, find_directives
+
+NAME = "snipdoc.extension"
+DEFAULTS = {
+    "snippets_dir": ["snippets", "Folder of the snippet files (relative to the project folder); pages name snippets relative to it"],
+    "cache_dir": [".cache/snipdoc", "Where runs are cached by content, relative to the project folder"],
+    "timeout": [60.0, "Seconds one snippet may run before it is stopped"],
+    "output_limit": [100_000, "Characters one example may print; more is an error, and the page shows a truncated copy"],
+    "jobs": [0, "Snippets run at once on a cache miss; 0: one per CPU, at most 2"],
+}
+LEFTOVER = re.compile(r":::\s*snippet", re.I)
+_ENGINES: dict[tuple, Engine] = {}  # without the MkDocs plugin: one engine per settings, per process
+
+
+class SnippetBuildError(Exception):
+    """Raised where no plugin collects errors: the engine running Markdown fails the build."""
+
+
+class SnippetExtension(Extension):
+    def __init__(self, **kwargs) -> None:
+        self.config = {k: list(v) for k, v in DEFAULTS.items()}
+        super().__init__(**kwargs)
+        self.host = None  # the MkDocs plugin, when there is one
+        self.engine: Engine | None = None
+        self.page = "page"  # the page being converted, as messages name it
+        self.serving = False  # under `mkdocs serve`: never wait for a run
+
+    def settings(self, root: Path) -> dict:
+        c = self.getConfigs()
+        return {"snippets_dir": (root / c["snippets_dir"]).resolve(), "cache_dir": (root / c["cache_dir"]).resolve(),
+                "timeout": float(c["timeout"]), "output_limit": int(c["output_limit"]), "jobs": int(c["jobs"]),
+                "root": root.resolve()}
+
+    def get_engine(self) -> Engine:
+        if self.engine is None:
+            settings = self.settings(Path(os.getcwd()))
+            key = tuple(sorted((k, str(v)) for k, v in settings.items()))
+            if key not in _ENGINES:
+                _ENGINES[key] = Engine(**settings)
+            self.engine = _ENGINES[key]
+        return self.engine
+
+    def extendMarkdown(self, md) -> None:
+        md.registerExtension(self)
+        # After whitespace normalisation (30), before fenced code is read (superfences: 25).
+        md.preprocessors.register(SnippetPreprocessor(md, self), "snipdoc", 28)
+        # After raw HTML is put back (30): the final text of the page.
+        md.postprocessors.register(LeftoverCheck(md, self), "snipdoc_leftover", 1)
+
+    def report(self, messages: list[str]) -> None:
+        if self.host is not None:
+            self.host.report(messages)
+        elif messages:
+            raise SnippetBuildError("\n".join(messages))
+
+
+class SnippetPreprocessor(Preprocessor):
+    def __init__(self, md, ext: SnippetExtension) -> None:
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, lines: list[str]) -> list[str]:
+        directives, errors = find_directives(lines, self.ext.page)
+        if not directives and not errors:
+            return lines
+        engine = self.ext.get_engine()
+        numbers = render.Figures()
+        replaced: dict[int, list[str]] = {}
+        messages = []
+        for lineno, message in errors:
+            indent = lines[lineno - 1][: len(lines[lineno - 1]) - len(lines[lineno - 1].lstrip())]
+            replaced[lineno] = ["", indent + self._stash(render.error_html([message])), ""]
+            messages.append(message)
+        for d in directives:
+            body, problems = self._embed(engine, d, f"{self.ext.page}:{d.lineno}", numbers)
+            messages += problems
+            replaced[d.lineno] = [""] + [f"{d.indent}{line}" if line else "" for line in body]
+        out: list[str] = []
+        for i, line in enumerate(lines, 1):
+            out += replaced.get(i, [line])
+        self.ext.report(messages)
+        return out
+
+    def _stash(self, html: str) -> str:
+        return self.md.htmlStash.store(html)
+
+    def _embed(self, engine: Engine, d, where: str, numbers) -> tuple[list[str], list[str]]:
+        try:
+            snippet = engine.load(d.snippet, f"{where}: ")
+            if self.ext.host is not None:
+                self.ext.host.embedded.add(str(snippet.path))
+            examples = snippet.part(d.part)
+            if not examples:
+                raise SnippetError(f"{where}: snippet '{d.snippet}' has no part '{d.part}' "
+                                   f"(parts: {', '.join(snippet.parts) or 'none'})")
+            result = engine.poll(snippet) if self.ext.serving else engine.result(snippet)
+            if result is None:
+                if self.ext.host is not None:
+                    self.ext.host.running(snippet)
+                return [self._stash(render.running_html(snippet.name)), ""], []
+            problems = engine.problems(snippet, result)
+        except SnippetError as exc:
+            problems = [str(exc)]
+        if problems:
+            problems = [f"{p}\n  (embedded at {where})" if where not in p else p for p in problems]
+            return [self._stash(render.error_html(problems)), ""], problems
+        chosen = {id(e) for e in examples}
+        runs = [run for e, run in zip(snippet.examples, result["examples"]) if id(e) in chosen]
+        return render.markdown(render.cells(examples, runs), self._stash, d.snippet, d.caption, numbers), []
+
+
+class LeftoverCheck(Postprocessor):
+    """No engine may publish a directive as text: one left in the page's HTML
+    (outside code) is an error."""
+
+    def __init__(self, md, ext: SnippetExtension) -> None:
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, text: str) -> str:
+        prose = re.sub(r"<(pre|code)\b.*?</\1>", "", text, flags=re.S)
+        if m := LEFTOVER.search(prose):
+            start = max(prose.rfind("\n", 0, m.start()), 0)
+            self.ext.report([f"{self.ext.page}: a snippet directive was left in the page as text: "
+                             f"'{prose[start:m.end() + 40].strip()[:80]}'"])
+        return text
+
+
+def makeExtension(**kwargs) -> SnippetExtension:
+    return SnippetExtension(**kwargs)
+
+
+def options_from(config_file: Path) -> dict:
+    """The extension's options as mkdocs.yml sets them ({} if the file or entry is absent)."""
+    if not config_file.is_file():
+        return {}
+    from mkdocs.utils.yaml import yaml_load
+
+    with open(config_file, encoding="utf-8") as f:
+        config = yaml_load(f) or {}
+    for item in config.get("markdown_extensions") or []:
+        if item == NAME:
+            return {}
+        if isinstance(item, dict) and NAME in item:
+            return dict(item[NAME] or {})
+    return {}

@@ -1,0 +1,280 @@
+"""Isolation by construction: every snippet runs in a forked copy of a process
+that imported torch, numpy and matplotlib and computed nothing.
+
+The server imports the libraries once, then for each request forks a child
+that becomes the process the reference command names (reference.py: argv,
+sys.path, a new empty working folder, stdin at /dev/null, no inherited file
+descriptors, fresh random seeds), runs the snippet, reports and exits.
+Whatever a snippet changes dies with its child, so there is no list of state
+to reset. No torch operation runs in the server, so no thread pool exists
+when it forks (tests/test_isolation.py checks the thread count).
+
+Up to ``jobs`` children run at once. A child that outlives the timeout is
+killed with its process group; its scratch folder is removed however it ends.
+``Pool`` is the build's handle: requests are batched down a pipe, and each
+answer resolves a Future.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import Future
+from pathlib import Path
+
+from . import reference
+
+log = logging.getLogger("mkdocs.plugins.snipdoc")
+SLOW = 5.0  # seconds after which a running snippet is named in the log
+
+
+class Pool:
+    def __init__(self, snippets_dir: Path, root: Path, jobs: int, timeout: float, output_limit: int) -> None:
+        self.snippets_dir, self.root = snippets_dir, root
+        self.jobs = jobs or min(2, _cpus())
+        self.timeout, self.output_limit = timeout, output_limit
+        self.proc: subprocess.Popen | None = None
+        self.scratch: str | None = None
+        self.futures: dict[int, Future] = {}
+        self.names: dict[int, str] = {}
+        self.started: dict[int, float] = {}
+        self.next_id = 0
+        self.lock = threading.Lock()
+        self.starts = 0  # server processes started; tests read it
+
+    def submit(self, path: Path, name: str) -> Future:
+        future: Future = Future()
+        with self.lock:
+            self._ensure()
+            self.next_id += 1
+            rid = self.next_id
+            self.futures[rid], self.names[rid] = future, name
+            request = {"id": rid, "path": str(path), "root": str(self.root), "output_limit": self.output_limit}
+            try:
+                self.proc.stdin.write(json.dumps(request).encode() + b"\n")
+                self.proc.stdin.flush()
+            except (BrokenPipeError, ValueError):
+                pass  # the reader sees the server gone and fails every waiting future
+        return future
+
+    def warm(self) -> None:
+        """Start the server now, so the first snippet does not wait for torch's import."""
+        with self.lock:
+            self._ensure()
+
+    def _ensure(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        self.scratch = tempfile.mkdtemp(prefix="snipdoc-")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "snipdoc.forkserver", self.scratch, str(self.jobs), str(self.timeout)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=self.scratch,
+            env=reference.environment(self.snippets_dir),
+        )
+        self.starts += 1
+        threading.Thread(target=self._read, args=(self.proc, self.scratch), daemon=True).start()
+
+    def _read(self, proc: subprocess.Popen, scratch: str) -> None:
+        for line in proc.stdout:
+            rid, event, value = json.loads(line)
+            if event == "start":
+                self.started[rid] = time.monotonic()
+                continue
+            with self.lock:
+                future = self.futures.pop(rid, None)
+                self.names.pop(rid, None)
+                self.started.pop(rid, None)
+            if future is not None:
+                future.set_result(value)
+        proc.wait()
+        shutil.rmtree(scratch, ignore_errors=True)
+        with self.lock:
+            if self.proc is proc:
+                self.proc = None
+            waiting, self.futures = self.futures, {}
+        for future in waiting.values():
+            future.set_result({"crash": f"the snippet server ended (exit status {proc.returncode})"})
+
+    def slow(self) -> list[tuple[str, float]]:
+        """Snippets running for more than SLOW seconds, with how long so far."""
+        now = time.monotonic()
+        with self.lock:
+            return [(self.names[r], now - t) for r, t in self.started.items() if now - t > SLOW and r in self.names]
+
+    def close(self) -> None:
+        with self.lock:
+            proc, self.proc = self.proc, None
+        if proc is not None:
+            proc.stdin.close()  # the server kills its children and exits
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+# ---- the server side -------------------------------------------------------
+
+class _Child:
+    def __init__(self, rid: int, pid: int, fd: int, folder: str, deadline: float) -> None:
+        self.rid, self.pid, self.fd, self.folder, self.deadline = rid, pid, fd, folder, deadline
+        self.buffer = b""
+        self.line: int | None = None
+        self.result: dict | None = None
+        self.reads: set[str] = set()
+
+
+def serve(scratch: str, jobs: int, timeout: float) -> None:
+    """Server loop: requests on stdin, ``[id, event, value]`` lines on stdout."""
+    reply = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # a stray write to fd 1 must not corrupt the replies
+    queue: list[dict] = []
+    children: dict[int, _Child] = {}  # by channel fd
+    buffer = b""
+    while True:
+        while queue and len(children) < jobs:
+            request = queue.pop(0)
+            child = _fork(request, scratch, timeout)
+            children[child.fd] = child
+            reply.write(json.dumps([child.rid, "start", None]) + "\n")
+            reply.flush()
+        wait = min((c.deadline for c in children.values()), default=None)
+        fds = list(children) + [0]
+        ready = select.select(fds, [], [], None if wait is None else max(0.0, wait - time.monotonic()))[0]
+        if 0 in ready:
+            data = os.read(0, 1 << 16)
+            if not data:  # the build is done: stop what still runs and leave
+                for child in children.values():
+                    _kill(child.pid)
+                    os.waitpid(child.pid, 0)
+                    shutil.rmtree(child.folder, ignore_errors=True)
+                return
+            buffer += data
+            *lines, buffer = buffer.split(b"\n")
+            queue += [json.loads(line) for line in lines if line.strip()]
+        for fd in [fd for fd in ready if fd in children]:
+            child = children[fd]
+            data = os.read(fd, 1 << 20)
+            if data:
+                child.buffer += data
+                *lines, child.buffer = child.buffer.split(b"\n")
+                for line in lines:
+                    kind, value = json.loads(line)
+                    if kind == "line":
+                        child.line = value
+                    elif kind == "read":
+                        child.reads.add(value)
+                    else:
+                        child.result = value
+                continue
+            del children[fd]
+            _finish(child, reply, None)
+        now = time.monotonic()
+        for fd, child in list(children.items()):
+            if now >= child.deadline:
+                _kill(child.pid)
+                del children[fd]
+                _finish(child, reply, f"timed out after {timeout:g} s (timeout); the snippet was stopped")
+
+
+def _fork(request: dict, scratch: str, timeout: float) -> _Child:
+    folder = os.path.join(scratch, str(request["id"]))
+    cwd = os.path.join(folder, "cwd")
+    os.makedirs(cwd)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover  (the child)
+        try:
+            os.setsid()  # its own process group: a timeout kills what it started too
+            _become_fresh(cwd, folder, write)
+            from .run import child_main
+
+            child_main(request, write)
+        finally:
+            os._exit(0)
+    os.close(write)
+    return _Child(request["id"], pid, read, folder, time.monotonic() + timeout)
+
+
+def _become_fresh(cwd: str, folder: str, channel: int) -> None:
+    import random
+
+    os.chdir(cwd)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    log_fd = os.open(os.path.join(folder, "stderr"), os.O_WRONLY | os.O_CREAT, 0o600)
+    os.dup2(log_fd, 1)  # what a snippet writes to the descriptors, not through doctest
+    os.dup2(log_fd, 2)
+    os.closerange(3, channel)
+    os.closerange(channel + 1, 1 << 16)
+    # Seeds as a new process draws them (the hash seed is pinned in the environment).
+    random.seed()
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
+    if "torch" in sys.modules:
+        sys.modules["torch"].default_generator.seed()
+
+
+def _kill(pid: int) -> None:
+    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        try:
+            target()
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _finish(child: _Child, reply, timed_out: str | None) -> None:
+    os.close(child.fd)
+    _, status = os.waitpid(child.pid, 0)
+    _kill(child.pid)  # processes the snippet started and left behind
+    result = child.result
+    if timed_out or result is None:
+        result = {"crash": timed_out or _death(status, child.folder), "lineno": child.line, "reads": sorted(child.reads)}
+    shutil.rmtree(child.folder, ignore_errors=True)
+    reply.write(json.dumps([child.rid, "result", result]) + "\n")
+    reply.flush()
+
+
+def _death(status: int, folder: str) -> str:
+    try:
+        with open(os.path.join(folder, "stderr"), "rb") as f:
+            lines = [ln for ln in f.read().decode(errors="replace").strip().split("\n") if ln.strip()]
+    except OSError:
+        lines = []
+    tail = lines[-1][:300] if lines else ""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        how = f"killed by {signal.Signals(sig).name}" + (" (out of memory?)" if sig == signal.SIGKILL else "")
+    else:
+        how = f"exited with code {os.WEXITSTATUS(status)}"
+    return f"the snippet ended its process: {how}" + (f"; last message: {tail}" if tail else "")
+
+
+def main() -> None:
+    scratch, jobs, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    # What every snippet would import: once here, then shared by every fork.
+    import doctest  # noqa: F401
+
+    import matplotlib.pyplot  # noqa: F401
+    import numpy  # noqa: F401
+    import torch  # noqa: F401
+
+    from . import figures, run  # noqa: F401
+    serve(scratch, jobs, timeout)
+
+
+if __name__ == "__main__":
+    main()

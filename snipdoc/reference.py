@@ -1,0 +1,50 @@
+"""The reference every page output must equal, defined once.
+
+A snippet's output on the site is what this command prints, run in a new empty
+folder as the working directory::
+
+    env -i <environment(snippets_dir)> python -m doctest /abs/path/snippets/ch12/x.txt
+
+The engine starts its processes with the same environment and gives each
+snippet the same argv, sys.path order and working folder;
+tests/test_equivalence.py runs this exact command. Variables that could change
+what a snippet prints are pinned (hash seed, encoding, time zone, locale) or
+passed through and put in the cache key (thread counts); everything else in
+the caller's environment is left out, so a stray MPLBACKEND or PYTHONWARNINGS
+cannot make one machine print differently.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+PINNED = {
+    "PYTHONHASHSEED": "0",  # set and dict order of strings is the same in every run
+    "PYTHONUTF8": "1",  # open() and the streams are UTF-8 whatever the locale
+    "LC_ALL": "C.UTF-8",
+    "LANG": "C.UTF-8",
+    "TZ": "UTC",
+}
+# Needed to find programs and caches (matplotlib's font cache lives under HOME).
+PASSED = ("PATH", "HOME", "TMPDIR", "SYSTEMROOT", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "MPLCONFIGDIR")
+# Thread counts change the order of float sums, so they are passed and keyed.
+KEYED = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def environment(snippets_dir: Path) -> dict[str, str]:
+    env = {k: os.environ[k] for k in PASSED + KEYED if k in os.environ}
+    env.update(PINNED)
+    env["PYTHONPATH"] = str(snippets_dir)  # helper modules next to the snippets import
+    return env
+
+
+def command(path: Path) -> list[str]:
+    return [sys.executable, "-m", "doctest", str(Path(path).resolve())]
+
+
+def keyed() -> dict:
+    """What of the machine can change outputs without changing any file: part of the cache key."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"env": {k: os.environ.get(k) for k in KEYED}, "pinned": PINNED, "cpus": cpus}
