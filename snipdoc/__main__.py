@@ -8,6 +8,7 @@ reads them; a command-line flag overrides one.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -65,7 +66,8 @@ def _import(args, settings: dict) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(done.report)
-    print("Wrote " + ", ".join(str(p) for p in done.written))
+    print("Wrote " + ", ".join(os.path.relpath(p) for p in done.written))
+    print(f"The report is {os.path.relpath(done.report_path)} (a dot file, so MkDocs leaves it out of the site).")
     return 0
 
 

@@ -20,9 +20,9 @@ from . import drift
 from .drift import Verdict, code_span, fenced
 from .ipynb import IMAGE_TYPES, Cell, Notebook
 
-_HTML_IMG = re.compile(r"<img\b[^>]*>", re.I)
+# An HTML <img> tag or a Markdown image, in one pass so a converted tag is not read again.
+_IMAGE = re.compile(r"(?P<tag><img\b[^>]*>)|!\[(?P<alt>[^\]]*)\]\(\s*<?(?P<src>[^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)", re.I)
 _ATTR = re.compile(r"""\b(src|alt)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
-_MD_IMG = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
 _MD_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
 _DISPLAY_MATH = re.compile(r"\$\$.+?\$\$", re.S)
 _LIST_ITEM = re.compile(r"^\s{0,3}(?:[*+-]|\d+[.)])\s")
@@ -39,6 +39,7 @@ class CodeEmbed:
     verdict: Verdict | None = None
     skipped: int = 0  # statements after an exception, not run (as in the notebook)
     seed: str = ""
+    root_kind: str = ""  # for a cell that depends on a failed one: that cell's verdict
 
 
 @dataclass
@@ -72,17 +73,18 @@ def page(nb: Notebook, embeds: dict[int, CodeEmbed], snippet: str, page_path: Pa
 
 def prose(cell: Cell, images: "Images", draft: Draft) -> str:
     text = cell.source.strip("\n")
-    out, fence = [], None
+    out = []
     for chunk in _outside_fences(text):
-        if chunk.startswith(("```", "~~~")) or fence:
+        if _FENCE.match(chunk):
             out.append(chunk)
             continue
-        chunk = _HTML_IMG.sub(lambda m: images.html(m.group(0), cell), chunk)
-        chunk = _MD_IMG.sub(lambda m: images.markdown(m.group(1), m.group(2), cell), chunk)
+        chunk = _IMAGE.sub(lambda m: images.html(m["tag"], cell) if m["tag"] else images.markdown(m["alt"], m["src"], cell),
+                           chunk)
         chunk = _MD_LINK.sub(lambda m: _link(m, draft), chunk)
         chunk = _DISPLAY_MATH.sub(lambda m: f"\n\n{m.group(0).strip()}\n\n", chunk)
         out.append(_blank_before_lists(chunk))
-    return re.sub(r"\n{3,}", "\n\n", "".join(out)).strip("\n")
+    text = "\n".join("" if not line.strip() else line for line in "".join(out).split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
 
 
 def _outside_fences(text: str) -> list[str]:
@@ -197,6 +199,8 @@ def admonition(embed: CodeEmbed, images: Images, torch: str) -> str:
         kind, title, body = "warning", f"导入检查：{label} 的输出变了", [f"变化：{v.detail}", "", *quote]
     elif v.kind == drift.RAISES:
         body = [f"现在会抛出 {code_span(v.detail)}，页面上把它作为预期的异常显示。"]
+        if v.detail.startswith("ModuleNotFoundError"):
+            body[0] += "环境里没有这个包：把它加进 pyproject.toml 的依赖，或删去这一格；后面的格照常运行。"
         if embed.skipped:
             body[0] += f"这一格中异常之后的 {embed.skipped} 条语句没有运行（`# doctest: +SKIP`），与在 Jupyter 中一样。"
         kind, title, body = "failure", f"导入检查：{label} 现在会抛出异常", [*body, "", *quote]
@@ -207,15 +211,18 @@ def admonition(embed: CodeEmbed, images: Images, torch: str) -> str:
         if embed.seed:
             body[0] += f"草稿在这一格里加了 {code_span(embed.seed)}，所以页面上的输出是固定的，但与旧笔记不同。"
         kind, title, body = "warning", f"导入检查：{label} 的输出每次运行都不同", [*body, "", *quote]
-    elif v.kind == drift.DEPENDS:
+    elif v.kind == drift.DEPENDS and v.old != v.new:
         kind, title = "warning", f"导入检查：{label} 用到了 {v.root} 的结果"
-        body = [f"{v.root} 现在出错或输出不固定，这一格的旧输出无法核对。", "", *quote]
+        cause = {drift.RAISES: "现在会抛出异常", drift.NONDETERMINISTIC: "的输出每次运行都不同",
+                 drift.DROPPED: "是 IPython 专用语法，导入时删去了"}.get(embed.root_kind, "现在有问题")
+        body = [f"{v.root} {cause}，这一格的旧输出无法核对。", "", *quote]
     elif v.kind == drift.FIGURE:
         olds = [images.add(f"{label_slug(label)}-old{IMAGE_TYPES[mime]}", data) for mime, data in embed.cell.outputs.images]
         kind, title = "note", f"导入检查：{label} 原来的图"
         body = ["笔记里保存的旧图如下，上面是现在画出的图，请对照检查。", ""] + [f"![{label} 的旧图]({src})" for src in olds]
     elif v.kind == drift.DROPPED:
-        kind, title, body = "note", f"导入检查：{label} 是 IPython 专用语法", ["导入时删去了这一格：" + "；".join(v.notes)]
+        kind, title = "note", f"导入检查：{label} 是 IPython 专用语法"
+        body = ["导入时删去了这一格，它没有对应的 Python 写法（详见导入报告）：", "", fenced(embed.cell.source, "text")]
     else:
         return ""
     text = "\n".join(body)

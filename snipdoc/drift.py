@@ -90,7 +90,9 @@ def verdicts(cells: list[CellRun]) -> list[Verdict]:
             kind, detail = DROPPED, "IPython-only code with no plain Python equivalent (see the notes)"
         elif root is not None:
             kind = DEPENDS
-            detail = f"{cells[root].label} {found[root].kind}; this cell {_now(c, same)}"
+            detail = f"{cells[root].label} {found[root].kind}; this cell {_now(c, same, old)}"
+            if not same and old.strip() and new.strip():
+                detail += "; " + summary(old, new)
         elif c.new_error and not c.old_error:
             kind, detail = RAISES, c.new_error.split("\n")[-1]
         elif c.old_error and not c.new_error:
@@ -121,13 +123,13 @@ def _with_error(text: str, error: str | None) -> str:
     return (text + "\n" if text else "") + error.strip().split("\n")[-1]
 
 
-def _now(c: CellRun, same: bool) -> str:
+def _now(c: CellRun, same: bool, old: str) -> str:
     if c.new_error:
         return f"now raises {c.new_error.splitlines()[-1]}"
     if c.differs:
         return "prints something different in every run"
     if same:
-        return "prints what the notebook showed"
+        return "prints what the notebook showed" if old.strip() else "has no output, as in the notebook"
     return "prints nothing now" if not clean(c.new_text) else "prints something else now"
 
 
@@ -136,8 +138,8 @@ def _nondeterministic(c: CellRun) -> str:
         return "uninitialised memory (torch.empty): its values differ between runs; fill the tensor to show values"
     calls = sorted(set(_RANDOM.findall(c.code)))
     cause = f"unseeded {', '.join(calls)}" if calls else "no seed"
-    added = f"; the draft seeds it: `{c.seed}`" if c.seed else ""
-    return f"output differs between two runs ({cause}): seed it{added}"
+    added = f"; the draft adds a seed: `{c.seed}`" if c.seed else "; seed it"
+    return f"output differs between two runs ({cause}){added}"
 
 
 def _hints(c: CellRun) -> list[str]:
@@ -198,9 +200,9 @@ def fenced(text: str, lang: str = "text", indent: str = "") -> str:
     return f"{indent}{fence}{lang}\n{body}\n{indent}{fence}"
 
 
-def unified(old: str, new: str, label: str, version: str) -> str:
-    lines = difflib.unified_diff(old.split("\n"), new.split("\n"), f"{label} (notebook)",
-                                 f"{label} (torch {version})", lineterm="")
+def unified(old: str, new: str, label: str, version: str, names: tuple[str, str] = ("notebook", "")) -> str:
+    lines = difflib.unified_diff(old.split("\n") if old else [], new.split("\n") if new else [],
+                                 f"{label} ({names[0]})", f"{label} ({names[1] or 'torch ' + version})", lineterm="")
     return "\n".join(lines)
 
 
@@ -235,8 +237,8 @@ def report(found: list[Verdict], cells: list[CellRun], *, notebook: str, page: s
         for v, c in details:
             out += ["", f"### {v.label}: {v.title}", ""]
             if c.differs and v.kind == NONDETERMINISTIC:
-                out += ["Two runs of the notebook's code:", "", fenced(unified(*c.runs, v.label, torch)
-                        .replace("(notebook)", "(run 1)").replace(f"(torch {torch})", "(run 2)"), "diff")]
+                out += ["Two runs of the notebook's code:", "",
+                        fenced(unified(*map(clean, c.runs), v.label, torch, ("run 1", "run 2")), "diff")]
             else:
                 out.append(fenced(unified(v.old, v.new, v.label, torch), "diff"))
     noted = [(v.label, note) for v in found for note in v.notes]

@@ -17,7 +17,6 @@ import tokenize
 from dataclasses import dataclass, field
 
 from .ipython import offset
-from .record import want_lines
 
 HIDE = "_ = "
 
@@ -52,7 +51,13 @@ class Example:
     def text(self) -> str:
         lines = self.source()
         out = [">>> " + lines[0]] + [("... " + line) if line.strip() else "..." for line in lines[1:]]
-        return "\n".join(out) + "\n" + "".join(line + "\n" for line in want_lines(self.want, 0))
+        return "\n".join(out) + "\n" + "".join(line + "\n" for line in want_lines(self.want))
+
+
+def want_lines(got: str) -> list[str]:
+    """Output lines as doctest reads them back: blank ones, trailing ones too, as <BLANKLINE>."""
+    body = got[:-1] if got.endswith("\n") else got
+    return [line if line.strip() else "<BLANKLINE>" for line in body.split("\n")] if got else []
 
 
 def split(code: str, cell: int) -> list[Example]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import re
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,31 +66,37 @@ class Imported:
     written: list[Path]
 
 
-def import_notebook(notebook: Path, page: Path, snippets_dir: Path, *, force: bool = False, timeout: float = 60,
+def import_notebook(notebook: Path, page: Path, settings: dict, *, force: bool = False,
                     engine: Engine | None = None) -> Imported:
+    """settings: the engine's, as mkdocs.yml sets them (SnippetExtension.settings)."""
     nb = read_notebook(notebook)
+    snippets_dir = settings["snippets_dir"]
     name = f"{page.stem}/{slug(notebook.stem)}.txt"
     snippet_path = snippets_dir / name
-    report_path = page.with_name(f"{page.stem}.drift.md")
+    # A dot file: MkDocs leaves it out of the site, so old outputs are never published.
+    report_path = page.with_name(f".{page.stem}.drift.md")
     existing = [p for p in (page, snippet_path) if p.exists()]
     if existing and not force:
         raise NotebookError(", ".join(str(p) for p in existing) + " already exist" + ("s" if len(existing) == 1 else "")
                             + ": pass --force to overwrite (nothing was written)")
     plans = plan(nb)
-    with _engine(engine, snippets_dir, timeout) as eng:
-        recorder = Recorder(eng, snippet_path, _display(snippet_path, snippets_dir), nb, plans)
+    with _engine(engine, settings) as eng, tempfile.TemporaryDirectory(prefix="snipdoc-import-") as tmp:
+        # The engine runs files, as the build will: drafts live outside the project until they pass.
+        recorder = Recorder(eng, Path(tmp) / snippet_path.name, eng.display(snippet_path), nb, plans)
         text, final = recorder.record()
     versions = cache.environment()
     runs = [_cell_run(p, [out for ex, out in zip(recorder.flat, final) if ex.cell == i])
             for i, p in enumerate(plans)]
     verdicts = drift.verdicts(runs)
     embeds = {}
+    kinds = {v.label: v.kind for v in verdicts}
     for p, v in zip(plans, verdicts):
         skipped = sum(e.skip for e in p.examples if e.kind == "code")
         embeds[p.cell.index] = draft.CodeEmbed(p.cell, p.part if p.examples else None,
                                                static_code=p.code if not p.examples else "",
-                                               verdict=v, skipped=skipped, seed=p.seed.split("  #")[0])
-    display_name = _display(snippet_path, snippets_dir)
+                                               verdict=v, skipped=skipped, seed=p.seed.split("  #")[0],
+                                               root_kind=kinds.get(v.root, ""))
+    display_name = recorder.name
     page_draft = draft.page(nb, embeds, name, page, versions)
     general = _general_notes(nb, plans) + page_draft.notes
     report = drift.report(verdicts, runs, notebook=notebook.name, page=str(page), snippet=display_name,
@@ -108,19 +115,12 @@ def slug(stem: str) -> str:
     return re.sub(r"[^\w.-]+", "-", stem).strip("-.") or "notebook"
 
 
-def _display(path: Path, snippets_dir: Path) -> str:
-    try:
-        return str(path.relative_to(snippets_dir.parent))
-    except ValueError:
-        return str(path)
-
-
 @contextmanager
-def _engine(engine: Engine | None, snippets_dir: Path, timeout: float):
+def _engine(engine: Engine | None, settings: dict):
     if engine is not None:
         yield engine
         return
-    own = Engine(snippets_dir, snippets_dir.parent / ".cache" / "snipdoc", timeout=timeout)
+    own = Engine(**settings)
     try:
         yield own
     finally:
@@ -176,8 +176,9 @@ class Recorder:
 
     def run(self) -> list[dict]:
         text = self.text()
+        self.path.write_text(text, encoding="utf-8")
         try:
-            snippet = parse_snippet(self.path, self.name, text.encode())
+            snippet = parse_snippet(self.path, self.name)
         except SnippetError as exc:
             raise NotebookError(f"{self.nb.path}: the draft snippet does not parse: {exc}") from None
         flat = self.flat
@@ -287,6 +288,10 @@ class Recorder:
             self.plans[ex.cell].notes.append("output differs between runs even after seeding: not recorded (...)")
         else:
             self._skip_rest(ex, including=True)
+            return
+        if re.search(r"^[ \t]+$", ex.want, re.M):
+            # doctest ends an output at a whitespace-only line: let ... stand for it
+            ex.want, ex.ellipsis = re.sub(r"^[ \t]+$", "...", ex.want, flags=re.M), True
 
 
 def seed_code(code: str, torch_bound: bool) -> str:
@@ -321,7 +326,7 @@ def _cell_run(p: Plan, outs: list[dict]) -> drift.CellRun:
         n = sum(e.skip for e in p.examples if e.kind == "code")
         notes.append(f"{n} statement(s) after the exception not run (`# doctest: +SKIP`), as in a notebook")
     return drift.CellRun(
-        label=p.cell.label, code=p.code, old_text=old.text, old_error=old.error, old_images=len(old.images),
+        label=p.cell.label, code=p.code, old_text=normalise.clean_old(old.text), old_error=old.error, old_images=len(old.images),
         old_stderr=old.stderr, old_other=old.other, new_text=text, new_error=error, figures=figures,
         deps=p.deps, differs=p.differs, uninitialised=p.uninitialised, seed=p.seed.split("  #")[0],
         dropped=p.converted.dropped_cell, notes=notes, runs=p.runs,

@@ -3,7 +3,8 @@
 A snippet runs under doctest, which knows no magics. What has a plain
 equivalent is converted (``%matplotlib inline``: the site captures each cell's
 figures anyway; ``obj?``: ``help(obj)``; ``display(x)``: ``x``; ``%time stmt``:
-``stmt``; a Python 2 ``print x``: ``print(x)``); what has none is dropped, and
+``stmt``; a Python 2 ``print x``: ``print(x)``); what has none is dropped
+(``!pip install``, ``%timeit``, ``%cd``, cell magics but ``%%time``), and
 every change is a note for the report. Lines are only rewritten in a cell that
 is not valid Python as it stands, so ordinary code is never touched by accident.
 """
@@ -42,7 +43,7 @@ def convert(source: str) -> Converted:
     first = lines[0].strip()
     if first.startswith("%%"):
         name = first[2:].split()[0] if first[2:].split() else ""
-        if name not in ("time", "timeit"):
+        if name != "time":
             return Converted("", [(DROPPED, f"cell magic `{first}` has no plain Python equivalent; the cell was left out")],
                              dropped_cell=True)
         lines = lines[1:]
@@ -95,10 +96,12 @@ def _magic(stripped: str, indent: str, result: Converted, lineno: int) -> list[s
     if name == "pylab":
         result.notes.append((CONVERTED, f"`{stripped}` → numpy, matplotlib.pyplot and pylab imported by name"))
         return [f"{indent}import numpy as np", f"{indent}import matplotlib.pyplot as plt", f"{indent}from pylab import *"]
-    if name in ("time", "timeit") and rest:
-        statement = re.sub(r"^(?:-\w+\s*\S*\s+)*", "", rest) if name == "timeit" else rest
-        result.notes.append((CONVERTED, f"`{stripped}` → `{statement}`: run once, no timing shown"))
-        return [f"{indent}{statement}"]
+    if name == "time" and rest:
+        result.notes.append((CONVERTED, f"`{stripped}` → `{rest}`: run once, no timing shown"))
+        return [f"{indent}{rest}"]
+    if name == "timeit":
+        return _drop(f"`{stripped}` removed: it only measures time (its statement runs in a scope of its own "
+                     "and leaves nothing behind)", indent, result)
     if name in ("pinfo", "pinfo2") and rest:
         result.help_lines.add(lineno)
         result.notes.append((CONVERTED, f"`{stripped}` → `help({rest.strip()})`"))

@@ -22,6 +22,14 @@ UNINITIALISED = re.compile(
 )
 
 
+_TIMING = re.compile(r"^(?:CPU times: .*|Wall time: .*|.* per loop \(mean ± .*|\d+ loops?, best of \d+: .*)$\n?", re.M)
+
+
+def clean_old(text: str) -> str:
+    """A stored output without what %time printed: timings are never the same."""
+    return _TIMING.sub("", text)
+
+
 def clean(text: str) -> str:
     """Line ends, terminal overwrites (\\r), colours and trailing blanks: never meaningful."""
     text = _ANSI.sub("", text.replace("\r\n", "\n"))

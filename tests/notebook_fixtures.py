@@ -157,3 +157,34 @@ $$\\dfrac{\\partial p_i}{\\partial a_j}=\\begin{cases}p_j(1-p_j)\\  ,&i=j\\\\-p_
         code(17, "torch.autograd.grad(p[2],[a])          #可以看出来i=j的时候导数是正的，其他是负的。",
              value(17, "(tensor([-0.1250, -0.1248,  0.2498]),)")),
     )
+
+
+def messy() -> dict:
+    """What real old notebooks contain, one case per cell (the test names each by its In [n])."""
+    nb = notebook(
+        md("# 杂项\n\n导入时常见的情况。"),
+        code(1, "import torch\nimport numpy as np\nimport torch.nn.functional as F"),
+        code(2, "%matplotlib inline\nimport matplotlib.pyplot as plt"),
+        code(3, "!pip install visdom", stream("Requirement already satisfied: visdom in /opt/conda/lib/python3.6\n")),
+        code(4, "import visdom"),
+        code(5, "vis = visdom.Visdom()\nvis"),
+        code(6, "class Net:\n    pass\n\nnet = Net()\nnet", value(6, "<__main__.Net at 0x7f3b2c1d9e80>")),
+        code(7, "torch.empty(2, 2)", value(7, "tensor([[1.4013e-45, 0.0000e+00],\n        [2.8026e-45, 0.0000e+00]])")),
+        code(8, "{'name': 'relu', 'size': 3}", value(8, "{u'name': u'relu', u'size': 3L}")),
+        code(9, 'print "loss:", 0.5', stream("loss: 0.5\n")),
+        code(10, "torch.from_numpy(np.array([1, 2, 3]))", value(10, "tensor([1, 2, 3], dtype=torch.int32)")),
+        code(11, "display(torch.ones(2))",
+             {"output_type": "display_data", "metadata": {}, "data": {"text/plain": ["tensor([1., 1.])"]}}),
+        code(12, "loss = torch.tensor(0.25)\nloss.data[0]", value(12, "0.25")),
+        code(13, "plt.plot([0, 1], [1, 0])", value(13, "[<matplotlib.lines.Line2D at 0x7f0c1a2b3c4d>]"), image()),
+        code(14, "F.sigmoid(torch.zeros(1))",
+             stream("/opt/conda/lib/python3.6/site-packages/torch/nn/functional.py:1006: UserWarning: "
+                    "nn.functional.sigmoid is deprecated. Use torch.sigmoid instead.\n", "stderr"),
+             value(14, "tensor([0.5000])")),
+        code(15, "torch.sigmoid?"),
+        code(16, "%timeit torch.ones(3)", stream("1.63 µs ± 12.1 ns per loop (mean ± std. dev. of 7 runs, 1000000 loops each)\n")),
+        code(17, "torch.ones(2) * 3", value(17, "tensor([3., 3.])")),
+    )
+    # Some editors save a cell's source as one string instead of a list of lines.
+    nb["cells"][13]["source"] = "plt.plot([0, 1], [1, 0])"
+    return nb
