@@ -55,7 +55,8 @@ class Example:
 
 
 def want_lines(got: str) -> list[str]:
-    """Output lines as doctest reads them back: blank ones, trailing ones too, as <BLANKLINE>."""
+    """Output lines as doctest reads them back: blank ones as <BLANKLINE>, trailing ones too
+    (record.want_lines drops those, so help() output, which ends in one, would never match)."""
     body = got[:-1] if got.endswith("\n") else got
     return [line if line.strip() else "<BLANKLINE>" for line in body.split("\n")] if got else []
 

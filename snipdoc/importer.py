@@ -96,19 +96,19 @@ def import_notebook(notebook: Path, page: Path, settings: dict, *, force: bool =
                                                static_code=p.code if not p.examples else "",
                                                verdict=v, skipped=skipped, seed=p.seed.split("  #")[0],
                                                root_kind=kinds.get(v.root, ""))
-    display_name = recorder.name
     page_draft = draft.page(nb, embeds, name, page, versions)
     general = _general_notes(nb, plans) + page_draft.notes
-    report = drift.report(verdicts, runs, notebook=notebook.name, page=str(page), snippet=display_name,
+    report = drift.report(verdicts, runs, notebook=notebook.name, page=str(page), snippet=recorder.name,
                           versions=versions, old_python=nb.python, general=general)
-    written = []
-    for path, data in [*page_draft.files.items(), (snippet_path, text.encode()), (page, page_draft.markdown.encode()),
-                       (report_path, report.encode())]:
-        if path in page_draft.files and path.exists() and path.read_bytes() != data and not force:
-            raise NotebookError(f"{path} already exists with other content: pass --force to overwrite")
+    clashes = [p for p, data in page_draft.files.items() if p.exists() and p.read_bytes() != data]
+    if clashes and not force:
+        raise NotebookError(", ".join(map(str, clashes)) + ": an image of that name already exists with other "
+                            "content: pass --force to overwrite (nothing was written)")
+    files = [*page_draft.files.items(), (snippet_path, text.encode()), (page, page_draft.markdown.encode()),
+             (report_path, report.encode())]
+    for path, data in files:
         cache.write_atomic(path, data)
-        written.append(path)
-    return Imported(page, snippet_path, report_path, report, verdicts, written)
+    return Imported(page, snippet_path, report_path, report, verdicts, [path for path, _ in files])
 
 
 def slug(stem: str) -> str:
@@ -288,10 +288,6 @@ class Recorder:
             self.plans[ex.cell].notes.append("output differs between runs even after seeding: not recorded (...)")
         else:
             self._skip_rest(ex, including=True)
-            return
-        if re.search(r"^[ \t]+$", ex.want, re.M):
-            # doctest ends an output at a whitespace-only line: let ... stand for it
-            ex.want, ex.ellipsis = re.sub(r"^[ \t]+$", "...", ex.want, flags=re.M), True
 
 
 def seed_code(code: str, torch_bound: bool) -> str:

@@ -46,12 +46,15 @@ class Cell:
     execution_count: int | None = None
     outputs: OldOutput = field(default_factory=OldOutput)
     attachments: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # name -> (mime, bytes)
+    count_shared: bool = False  # another code cell shows the same In [n]
 
     @property
     def label(self) -> str:
         """How Jupyter labels it, so the author can find it in the notebook."""
         if self.execution_count is None:
             return f"In [ ] (code cell {self.number})"
+        if self.count_shared:
+            return f"In [{self.execution_count}] (code cell {self.number})"
         return f"In [{self.execution_count}]"
 
 
@@ -115,6 +118,9 @@ def read_notebook(path: Path) -> Notebook:
         cells.append(cell)
     if not any(c.kind == "code" and c.source.strip() for c in cells):
         raise NotebookError(f"{where}: no code cells: there is nothing to run, so nothing to import")
+    counts = [c.execution_count for c in cells if c.kind == "code" and c.execution_count is not None]
+    for cell in cells:
+        cell.count_shared = counts.count(cell.execution_count) > 1
     title = meta.get("title") if isinstance(meta.get("title"), str) else None
     python = (meta.get("language_info") or {}).get("version")
     return Notebook(path=path, cells=cells, title=title, python=python if isinstance(python, str) else None)

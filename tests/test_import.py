@@ -196,7 +196,8 @@ def test_messy_snippet_is_plain_python(messy):
     assert "\n>>> torch.ones(2)\ntensor([1., 1.])\n" in text  # display(x) -> x
     assert "\n>>> net  # doctest: +ELLIPSIS\n<__main__.Net object at 0x...>\n" in text
     assert "\n>>> torch.empty(2, 2)  # doctest: +ELLIPSIS\ntensor([[...],\n        [...]])\n" in text
-    assert "\n>>> help(torch.sigmoid)  # doctest: +ELLIPSIS\nHelp on built-in function sigmoid" in text
+    assert "\n>>> help(torch.sigmoid)\nHelp on built-in function sigmoid in module torch:\n<BLANKLINE>\n" in text
+    assert text.split("# part: in15")[1].split("# part:")[0].endswith("torch.special.expit`.\n<BLANKLINE>\n\n")
     assert "# part: in3" not in text and "# part: in16" not in text  # nothing of them runs
 
 
@@ -268,10 +269,14 @@ def test_a_cell_that_hangs_is_stopped_by_the_timeout(tmp_path, capsys):
 def test_source_as_one_string_and_old_outputs_are_read(tmp_path):
     nb = nbf.notebook(nbf.code(3, "x = 1\nx", nbf.stream("hi\n"), nbf.stream("careful\n", "stderr"), nbf.value(3, "1"),
                                nbf.image()),
-                      nbf.code(None, "1 / 0", nbf.error("ZeroDivisionError", "division by zero")))
+                      nbf.code(None, "1 / 0", nbf.error("ZeroDivisionError", "division by zero")),
+                      nbf.code(4, "y = 2"))
     nb["cells"][0]["source"] = "x = 1\nx"
     cells = read_notebook(nbf.write(tmp_path / "n.ipynb", nb)).code_cells
     assert cells[0].source == "x = 1\nx" and cells[0].label == "In [3]"
+    nb["cells"][2]["execution_count"] = 3  # run twice in one session: In [n] alone is ambiguous
+    again = read_notebook(nbf.write(tmp_path / "n.ipynb", nb)).code_cells
+    assert [c.label for c in again] == ["In [3] (code cell 1)", "In [ ] (code cell 2)", "In [3] (code cell 3)"]
     old = cells[0].outputs
     assert (old.text, old.stderr, len(old.images), old.images[0][1][:4]) == ("hi\n1\n", "careful\n", 1, b"\x89PNG")
     assert cells[1].outputs.error == "ZeroDivisionError: division by zero" and cells[1].label == "In [ ] (code cell 2)"
