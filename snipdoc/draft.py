@@ -195,8 +195,11 @@ def admonition(embed: CodeEmbed, images: Images, torch: str) -> str:
     old = v.old or "（无输出）"
     new = v.new or "（无输出）"
     quote = ["笔记里保存的旧输出：", "", fenced(old), "", f"torch {torch} 运行的输出：", "", fenced(new)]
+    change = f"变化：{drift.summary(v.old, v.new, WORDS)}" if v.old.strip() and v.new.strip() and v.old != v.new else ""
     if v.kind == drift.CHANGED:
-        kind, title, body = "warning", f"导入检查：{label} 的输出变了", [f"变化：{v.detail}", "", *quote]
+        if not change:  # the same text: the figures changed
+            change = "旧笔记在这一格保存了图，现在没有画图。" if embed.cell.outputs.images else "现在画了旧笔记里没有的图。"
+        kind, title, body = "warning", f"导入检查：{label} 的输出变了", [change, "", *quote]
     elif v.kind == drift.RAISES:
         body = [f"现在会抛出 {code_span(v.detail)}，页面上把它作为预期的异常显示。"]
         if v.detail.startswith("ModuleNotFoundError"):
@@ -215,7 +218,7 @@ def admonition(embed: CodeEmbed, images: Images, torch: str) -> str:
         kind, title = "warning", f"导入检查：{label} 用到了 {v.root} 的结果"
         cause = {drift.RAISES: "现在会抛出异常", drift.NONDETERMINISTIC: "的输出每次运行都不同",
                  drift.DROPPED: "是 IPython 专用语法，导入时删去了"}.get(embed.root_kind, "现在有问题")
-        body = [f"{v.root} {cause}，这一格的旧输出无法核对。", "", *quote]
+        body = [f"{v.root} {cause}，这一格的旧输出无法核对。" + (f"{change}。" if change else ""), "", *quote]
     elif v.kind == drift.FIGURE:
         olds = [images.add(f"{label_slug(label)}-old{IMAGE_TYPES[mime]}", data) for mime, data in embed.cell.outputs.images]
         kind, title = "note", f"导入检查：{label} 原来的图"
@@ -228,6 +231,9 @@ def admonition(embed: CodeEmbed, images: Images, torch: str) -> str:
     text = "\n".join(body)
     indented = "\n".join(("    " + line) if line else "" for line in text.split("\n"))
     return f'!!! {kind} "{title}"\n{indented}'
+
+
+WORDS = {"no old": "旧笔记没有保存输出", "no new": "现在没有输出", "numbers": "{} 个数值不同", "space": "只有空白不同"}
 
 
 def label_slug(label: str) -> str:

@@ -161,12 +161,14 @@ def _n(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def summary(old: str, new: str) -> str:
+def summary(old: str, new: str, words_for: dict | None = None) -> str:
     """The changed words of a diff, short enough for a table cell: `55.5555` → `55.5556`."""
+    say = {"no old": "the notebook stored no output; the cell prints now", "no new": "prints nothing now",
+           "numbers": "{} numbers differ", "space": "whitespace differs", **(words_for or {})}
     if not old.strip():
-        return "the notebook stored no output; the cell prints now"
+        return say["no old"]
     if not new.strip():
-        return "prints nothing now"
+        return say["no new"]
     a, b = _TOKEN.findall(old), _TOKEN.findall(new)
     words, numbers = [], []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
@@ -177,8 +179,8 @@ def summary(old: str, new: str) -> str:
             numeric = _is_number(x) and _is_number(y)
             (numbers if numeric else words).append(f"{code_span(x) if x else '(nothing)'} → {code_span(y) if y else '(nothing)'}")
     parts = words[:3] + (["…"] if len(words) > 3 else [])
-    parts += numbers if len(numbers) <= 2 else [f"{len(numbers)} numbers differ"]
-    return "; ".join(parts) or "whitespace differs"
+    parts += numbers if len(numbers) <= 2 else [say["numbers"].format(len(numbers))]
+    return "; ".join(parts) or say["space"]
 
 
 def _is_number(token: str) -> bool:
