@@ -3,6 +3,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTHON ?= python3
+# TORCH=cpu: take torch from PyTorch's CPU wheel index (about 200 MB) instead of
+# whatever pip picks (on Linux, PyPI's CUDA build: several GB). Either satisfies
+# the pin torch==2.13.0.
+TORCH  ?=
+TORCH_VERSION := $(shell sed -n 's/.*"torch==\([^"]*\)".*/\1/p' pyproject.toml)
+SUPPORTED := 3.11 3.12 3.13
 
 # Material 9.8 prints an end-of-life banner on every build.
 export NO_MKDOCS_2_WARNING := 1
@@ -11,7 +17,12 @@ export NO_MKDOCS_2_WARNING := 1
 
 # The environment is rebuilt whenever the pinned dependencies change.
 $(STAMP): pyproject.toml package.json package-lock.json
+	@version=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
+	case " $(SUPPORTED) " in *" $$version "*) ;; *) \
+	  echo "error: $(PYTHON) is Python $${version:-missing}; supported: $(SUPPORTED)."; \
+	  echo "Point make at one, e.g.  make PYTHON=python3.11 test"; exit 1;; esac
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(if $(filter cpu,$(TORCH)),$(PY) -m pip install --quiet torch==$(TORCH_VERSION) --index-url https://download.pytorch.org/whl/cpu)
 	$(PY) -m pip install --quiet -e '.[test]'
 	npm ci --no-audit --no-fund --silent
 	touch $(STAMP)

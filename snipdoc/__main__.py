@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--snippets-dir", help="overrides snippets_dir of mkdocs.yml")
     rec.add_argument("--timeout", type=float, help="overrides timeout of mkdocs.yml")
     rec.add_argument("--output-limit", type=int, help="overrides output_limit of mkdocs.yml")
+    rec.add_argument("--force", action="store_true",
+                     help="overwrite recorded outputs even off the reference platform (snipdoc/reference.py)")
     imp = sub.add_parser("import", help="turn a Jupyter notebook into a draft page, a snippet and a drift report")
     imp.add_argument("notebook", type=Path, help="the .ipynb file")
     imp.add_argument("--page", type=Path, required=True, help="the page to write, e.g. docs/ch13.md")
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     files = [f.resolve() for f in args.files] or sorted(settings["snippets_dir"].rglob("*.txt"))
     engine = Engine(**settings)
     try:
-        errors = record_paths(engine, files)
+        errors = record_paths(engine, files, args.force)
     finally:
         engine.close()
     for message in errors:

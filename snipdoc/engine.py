@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import Future
 from pathlib import Path
 
-from . import cache
+from . import cache, reference
 from .forkserver import Pool
 from .parse import Snippet, SnippetError, parse_snippet
 from .run import TRACEBACK_HEADER
@@ -30,6 +30,8 @@ class Engine:
         self.timeout, self.output_limit = timeout, output_limit
         self.pool = Pool(snippets_dir, self.root, jobs, timeout, output_limit)
         self.env = cache.environment()
+        self.on_reference = reference.on_reference(self.env)
+        self.differences: dict[str, str] = {}  # file:line -> snippet, off the reference platform
         self.runs = 0  # snippets actually executed (cache misses)
         # Failed runs, in memory only: kept until the snippet, what it read, or the
         # settings change, so an unrelated edit under serve never re-runs them.
@@ -145,6 +147,9 @@ class Engine:
                            + (f"\n  printed before it:\n{_indent(printed)}" if printed.strip() else ""))
             elif run["status"] == "too_large":
                 out.append(f"{where}: {run['error']}")
+            elif run["status"] == "mismatch" and not self.on_reference:
+                # Another platform may print a last digit differently: shown, noted, listed.
+                self.differences[f"{snippet.name}:{example.lineno}"] = snippet.name
             elif run["status"] == "mismatch":
                 out.append(f"{where}: output differs from the recorded one; to accept it: "
                            f"{RECORD_HINT.format(snippet.name)}\n"

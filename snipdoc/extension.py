@@ -17,6 +17,8 @@ Configured once, under ``markdown_extensions``::
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import re
 from pathlib import Path
@@ -36,6 +38,8 @@ DEFAULTS = {
     "timeout": [60.0, "Seconds one snippet may run before it is stopped"],
     "output_limit": [100_000, "Characters one example may print; more is an error, and the page shows a truncated copy"],
     "jobs": [0, "Snippets run at once on a cache miss; 0: one per CPU, at most 2"],
+    "inputs": ["", "A digest of the snippets folder (see inputs_digest): engines that cache pages by their "
+                   "source, such as Zensical, re-render pages when a snippet changes"],
 }
 LEFTOVER = re.compile(r":::\s*snippet", re.I)
 _ENGINES: dict[tuple, Engine] = {}  # without the MkDocs plugin: one engine per settings, per process
@@ -89,6 +93,11 @@ class SnippetPreprocessor(Preprocessor):
         self.ext = ext
 
     def run(self, lines: list[str]) -> list[str]:
+        if self.ext.host is None:
+            self.ext.page = _page_label(self.md)
+            if self.ext.page != "page":
+                note_once("snipdoc: this engine runs no MkDocs plugins, so no chapter is published as a "
+                          "Jupyter notebook (the snipdoc plugin's notebooks option); snippets are rendered")
         directives, errors = find_directives(lines, self.ext.page)
         if not directives and not errors:
             return lines
@@ -153,6 +162,37 @@ class LeftoverCheck(Postprocessor):
             self.ext.report([f"{self.ext.page}: a snippet directive was left in the page as text: "
                              f"'{prose[start:m.end() + 40].strip()[:80]}'"])
         return text
+
+
+def _page_label(md) -> str:
+    """The page being converted, where the engine says (Zensical keeps it in its rendering context)."""
+    try:
+        page = md.preprocessors["rendering_context"].page
+        from zensical.config import get_config
+
+        return f"{get_config().get('docs_dir', 'docs')}/{page.path}"
+    except Exception:  # noqa: BLE001  (another engine: messages name the snippet and line)
+        return "page"
+
+
+_NOTED: set[str] = set()
+
+
+def note_once(message: str) -> None:
+    if message not in _NOTED:
+        _NOTED.add(message)
+        logging.getLogger("snipdoc").warning(message)
+
+
+def inputs_digest(folder: str) -> str:
+    """Hash of every file under folder. Set as the `inputs` option through a YAML tag,
+    it changes the extension's configuration whenever a snippet or helper changes, and
+    Zensical keys its page cache on that configuration."""
+    h = hashlib.sha256()
+    root = Path(folder)
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
 
 
 def makeExtension(**kwargs) -> SnippetExtension:

@@ -20,7 +20,7 @@ from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 
-from . import assets, notebook
+from . import assets, notebook, reference
 from .cache import write_atomic
 from .engine import Engine
 from .extension import NAME, SnippetExtension
@@ -69,6 +69,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             threading.Thread(target=self._name_slow_runs, args=(self.engine,), daemon=True).start()
         self.ext.engine, self.ext.host, self.ext.serving = self.engine, self, self.command == "serve"
         self.errors: list[str] = []
+        self.engine.differences.clear()
         self.runs_before = self.engine.runs
         self.embedded: set[str] = set()
         self.notebooks = {}
@@ -158,6 +159,10 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         for path in sorted(self.engine.snippets_dir.rglob("*.txt")):
             if str(path) not in self.embedded:
                 log.warning(f"{self.engine.display(path)}: no page embeds this snippet")
+        if self.engine.differences:
+            here = reference.platform_here(self.engine.env)
+            log.info(f"{len(self.engine.differences)} example(s) print differently here ({here}) than on the "
+                     f"reference platform ({reference.declared()}): " + ", ".join(sorted(self.engine.differences)))
         ran = self.engine.runs - self.runs_before
         log.info(f"snippets: {ran} executed, {max(len(self.embedded) - ran, 0)} from the cache")
         if self.errors and self.command != "serve":

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import reference
 from .cache import write_atomic
 from .engine import Engine, diff
 from .parse import Snippet, SnippetError, parse_snippet
 from .run import TRACEBACK_HEADER
 
 
-def record(engine: Engine, snippet: Snippet) -> int:
+def record(engine: Engine, snippet: Snippet, force: bool = False) -> int:
     """Rewrite one snippet file with its real outputs; return how many outputs changed."""
     futures = [engine.pool.submit(snippet.path, snippet.name) for _ in range(2)]
     engine.runs += 2
@@ -53,6 +54,12 @@ def record(engine: Engine, snippet: Snippet) -> int:
             problems.append((example.lineno, f"{where}: {a['figure_error']}"))
     if problems:
         raise SnippetError("\n".join(message for _, message in sorted(problems, key=lambda p: p[0])))
+    if rewrite and not engine.on_reference and not force:
+        here = reference.platform_here(engine.env)
+        raise SnippetError(
+            f"{snippet.name}:{rewrite[0][0].lineno}: {len(rewrite)} recorded output(s) would change, and this machine "
+            f"({here}) is not the reference platform ({reference.declared()}) the outputs belong to; "
+            f"record there, or pass --force to overwrite them with this machine's")
     if rewrite:
         write_outputs(snippet, rewrite)
     return len(rewrite)
@@ -77,13 +84,13 @@ def want_lines(got: str, indent: int) -> list[str]:
     return [pad + (line if line.strip() else "<BLANKLINE>") for line in got.rstrip("\n").split("\n")] if got else []
 
 
-def record_paths(engine: Engine, paths: list[Path]) -> list[str]:
+def record_paths(engine: Engine, paths: list[Path], force: bool = False) -> list[str]:
     """Record each file; return the error messages (the other files are still recorded)."""
     errors = []
     for path in paths:
         try:
             snippet = parse_snippet(path, engine.display(path))
-            n = record(engine, snippet)
+            n = record(engine, snippet, force)
             print(f"{snippet.name}: {n} output(s) recorded" if n else f"{snippet.name}: up to date")
         except SnippetError as exc:
             errors.append(str(exc))

@@ -16,6 +16,7 @@ cannot make one machine print differently.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -48,3 +49,25 @@ def keyed() -> dict:
     """What of the machine can change outputs without changing any file: part of the cache key."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {"env": {k: os.environ.get(k) for k in KEYED}, "pinned": PINNED, "cpus": cpus}
+
+
+# The platform the recorded outputs in snippets/ belong to: the one CI runs on.
+# On it a changed output fails the build; elsewhere the site still builds, shows
+# this machine's outputs with a notice where they differ, and lists them.
+PLATFORM = {"os": "Linux", "machine": "x86_64", "python": "3.11", "torch": "2.13.0+cpu"}
+
+
+def platform_here(env: dict) -> dict:
+    """This machine, as PLATFORM describes one (env: cache.environment())."""
+    return {"os": env["os"], "machine": env["machine"], "python": ".".join(env["python"].split()[0].split(".")[:2]),
+            "torch": env["torch"]}
+
+
+def declared() -> dict:
+    # Tests simulate another reference (so this machine is not it) through this variable.
+    override = os.environ.get("SNIPDOC_REFERENCE_PLATFORM")
+    return json.loads(override) if override else PLATFORM
+
+
+def on_reference(env: dict) -> bool:
+    return platform_here(env) == declared()

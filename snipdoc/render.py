@@ -23,6 +23,7 @@ class Cell:
     output: str = ""
     is_error: bool = False
     skipped: bool = False
+    differs: bool = False  # off the reference platform: not what the file records
     figures: list = field(default_factory=list)
     examples: list = field(default_factory=list)
 
@@ -39,7 +40,8 @@ def cells(examples: list[Example], runs: list[dict]) -> list[Cell]:
         members.append(example)
         if run["got"] or run.get("figures") or skipped:
             output, is_error = shown_output(run["got"])
-            groups.append(Cell("".join(code).rstrip("\n"), output, is_error, skipped, run.get("figures", []), members))
+            groups.append(Cell("".join(code).rstrip("\n"), output, is_error, skipped, run["status"] == "mismatch",
+                               run.get("figures", []), members))
             code, members = [], []
     if code:
         groups.append(Cell("".join(code).rstrip("\n"), examples=members))
@@ -76,6 +78,8 @@ def markdown(groups: list[Cell], stash, snippet: str, caption: str | None, numbe
             out += [stash(skipped_html()), ""]
         elif cell.output:
             out += [stash(output_html(cell.output, cell.is_error)), ""]
+        if cell.differs:
+            out += [stash(differs_html()), ""]
         for figure in cell.figures:
             out += [stash(figure_html(figure, numbers.label(snippet), caption, snippet)), ""]
     return out
@@ -85,6 +89,11 @@ def output_html(text: str, is_error: bool) -> str:
     cls = "snippet-output snippet-error" if is_error else "snippet-output"
     label = "异常" if is_error else "输出"
     return f'<div class="{cls}" role="group" aria-label="{label}"><pre>{html.escape(text)}</pre></div>'
+
+
+def differs_html() -> str:
+    return ('<div class="snippet-differs" role="note">这是本机的运行结果，与参考平台上记录的输出不同'
+            '（末位数字等可能因平台而异）</div>')
 
 
 def skipped_html() -> str:

@@ -15,7 +15,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
+# Where the browser tests look for Chromium, in this order: an explicit setting, the
+# Chromium Playwright manages (`playwright install chromium`), then these names on PATH.
+BROWSER_ENV = "SNIPDOC_CHROMIUM"
+BROWSERS_ON_PATH = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -66,32 +69,75 @@ def serve():
         server.server_close()
 
 
-def _browser_missing() -> str | None:
-    if not os.access(CHROMIUM, os.X_OK):
-        return f"no browser: {CHROMIUM} is missing (apt-get install chromium fonts-noto-cjk)"
+def _playwright_chromium() -> str | None:
+    """The executable of Playwright's own Chromium for this version of Playwright, asked of
+    Playwright itself (it honours PLAYWRIGHT_BROWSERS_PATH), or None if not installed."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    with sync_playwright() as p:
+        path = p.chromium.executable_path
+    return path if os.access(path, os.X_OK) else None
+
+
+def find_browser() -> tuple[str | None, str]:
+    """(executable, how it was found), or (None, why there is none and how to get one)."""
+    explicit = os.environ.get(BROWSER_ENV)
+    if explicit:
+        # A wrong explicit setting is an error, never a reason to quietly use another browser.
+        path = shutil.which(explicit)
+        if path is None:
+            return None, f"{BROWSER_ENV}={explicit} is not an executable file"
+        return path, f"{BROWSER_ENV}={explicit}"
+    managed = _playwright_chromium()
+    if managed:
+        return managed, "Playwright's Chromium"
+    for name in BROWSERS_ON_PATH:
+        path = shutil.which(name)
+        if path:
+            return path, f"{name} on PATH"
+    return None, (f"no browser: {BROWSER_ENV} is not set, Playwright's Chromium is not installed, and none of "
+                  f"{', '.join(BROWSERS_ON_PATH)} is on PATH (apt-get install chromium fonts-noto-cjk, "
+                  f"or playwright install chromium, or set {BROWSER_ENV} to a Chromium or Chrome executable)")
+
+
+def _chinese_font_missing() -> str | None:
     fonts = shutil.which("fc-list") and subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
     if not fonts:
         return "no Chinese font: `fc-list :lang=zh` lists none, pages would show boxes (apt-get install fonts-noto-cjk)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (pip install -e '.[test]')"
     return None
 
 
+# Which browser ran the checks (Chromium or Chrome, and its version) belongs in the log.
+_BROWSER_USED = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if _BROWSER_USED in config.stash:
+        terminalreporter.write_line(f"browser tests ran in {config.stash[_BROWSER_USED]}")
+
+
 @pytest.fixture(scope="session")
-def browser():
+def browser(request):
     """One headless Chromium for the session. Skipped where there is none, but in CI a
     missing browser or Chinese font fails: the checks must never silently not run there."""
-    missing = _browser_missing()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        executable, missing = None, "playwright is not installed (pip install -e '.[test]')"
+    else:
+        executable, how = find_browser()
+        missing = None if executable else how
+    missing = missing or _chinese_font_missing()
     if missing:
         if os.environ.get("CI"):
             pytest.fail(f"CI is set, and the browser tests cannot run: {missing}")
         pytest.skip(missing)
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        request.config.stash[_BROWSER_USED] = f"{executable} ({how}), version {chromium.version}"
         yield chromium
         chromium.close()
 
