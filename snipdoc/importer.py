@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache, deps, draft, drift, examples, ipython, normalise
+from . import cache, deps, draft, drift, examples, ipython, normalise, reference
 from .engine import Engine
 from .examples import Example
 from .ipynb import Cell, Notebook, NotebookError, read_notebook
@@ -84,6 +84,7 @@ def import_notebook(notebook: Path, page: Path, settings: dict, *, force: bool =
         # The engine runs files, as the build will: drafts live outside the project until they pass.
         recorder = Recorder(eng, Path(tmp) / snippet_path.name, eng.display(snippet_path), nb, plans)
         text, final = recorder.record()
+        off_reference = None if eng.on_reference else (reference.platform_here(eng.env), reference.declared())
     versions = cache.environment()
     runs = [_cell_run(p, [out for ex, out in zip(recorder.flat, final) if ex.cell == i])
             for i, p in enumerate(plans)]
@@ -98,6 +99,9 @@ def import_notebook(notebook: Path, page: Path, settings: dict, *, force: bool =
                                                root_kind=kinds.get(v.root, ""))
     page_draft = draft.page(nb, embeds, name, page, versions)
     general = _general_notes(nb, plans) + page_draft.notes
+    if off_reference:
+        general.insert(0, f"recorded on {off_reference[0]}, not on the reference platform {off_reference[1]} the "
+                          "site's outputs belong to: record the snippet there before publishing")
     report = drift.report(verdicts, runs, notebook=notebook.name, page=str(page), snippet=recorder.name,
                           versions=versions, old_python=nb.python, general=general)
     clashes = [p for p, data in page_draft.files.items() if p.exists() and p.read_bytes() != data]

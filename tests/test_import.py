@@ -235,7 +235,7 @@ def test_bad_notebooks_get_a_clear_error_and_nothing_is_written(tmp_path, capsys
     assert sorted(p.name for p in (root / "docs").iterdir()) == ["index.md"]
 
 
-def test_an_existing_page_is_never_overwritten_without_force(project, engine):
+def test_an_existing_page_is_never_overwritten_without_force(project, engine, monkeypatch):
     notebook = nbf.write(project / "old" / "tiny.ipynb", nbf.notebook(nbf.code(1, "6 * 7", nbf.value(1, "42"))))
     page = project / "docs" / "tiny.md"
     page.write_text("# 作者的页面\n", encoding="utf-8")
@@ -243,8 +243,10 @@ def test_an_existing_page_is_never_overwritten_without_force(project, engine):
         import_notebook(notebook, page, settings(project), engine=engine)
     assert page.read_text(encoding="utf-8") == "# 作者的页面\n"
     assert not (project / "snippets" / "tiny").exists()
+    monkeypatch.setattr(engine, "on_reference", False)  # as on a machine that is not CI's
     done = import_notebook(notebook, page, settings(project), engine=engine, force=True)
     assert verdicts(done) == [("In [1]", "unchanged")]
+    assert "not on the reference platform" in done.report
     assert "::: snippet tiny/tiny.txt part=in1" in page.read_text(encoding="utf-8")
     assert (project / "snippets" / "tiny" / "tiny.txt").read_text(encoding="utf-8").endswith(">>> 6 * 7\n42\n")
     for path in (page, project / "snippets" / "tiny" / "tiny.txt", project / "docs" / ".tiny.drift.md"):
