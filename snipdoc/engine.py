@@ -63,7 +63,8 @@ class Engine:
     def fingerprint(self, snippet: Snippet) -> str:
         """The key plus the hashes of the files its cached run read: changes whenever the output can."""
         hit = self._lookup(self.key(snippet))
-        return self.key(snippet) + ("" if hit is None else str(sorted(hit.get("deps", {}).items())))
+        deps = sorted((hit or {}).get("deps", {}).items())
+        return self.key(snippet) + (str(deps) if deps else "")
 
     def _valid(self, result: dict) -> bool:
         if "crash" in result:

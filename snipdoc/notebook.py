@@ -200,6 +200,8 @@ def build_file(path: Path, page_path: Path, page_label: str, engine: Engine,
     if _stored_key(path) == key:
         return Written(path, generated=False)
     nb, complete = assemble(items, snippets, engine, page_label, intro_links)
+    # Again, now that every snippet ran: the key names the files the runs read.
+    key = _key(items, snippets, engine, intro_links)
     if complete:
         nb.metadata["snipdoc"]["key"] = key  # a notebook with a failed snippet is never reused
     data = _nbformat().writes(nb).encode() + b"\n"

@@ -3,14 +3,20 @@
 this process, which imported torch, numpy and matplotlib and computed nothing,
 with a new empty working folder and fresh random seeds: what a snippet
 changes dies with its copy, as in the build's engine (snipdoc/forkserver.py).
-Reports come back the way pytest-xdist sends them between processes."""
+Reports come back the way pytest-xdist sends them between processes. The
+snippets are collected before tests/ (pyproject's testpaths), so the forks
+happen while pytest has no other thread (browser tests start some), and a
+copy that hangs anyway is stopped after TIMEOUT seconds."""
 
 import json
 import os
 import random
+import select
 import shutil
+import signal
 import sys
 import tempfile
+import time
 
 import matplotlib.pyplot  # noqa: F401  (imported once, before any fork)
 import numpy
@@ -41,8 +47,11 @@ def pytest_runtest_protocol(item, nextitem):
         finally:
             os._exit(0)
     os.close(write)
-    with os.fdopen(read, "rb") as f:
-        data = f.read()
+    data = _read_until(read, time.monotonic() + TIMEOUT)
+    if data is None:  # a hang: stop it, as the build's engine does
+        os.kill(pid, signal.SIGKILL)
+        data = b""
+    os.close(read)
     _, status = os.waitpid(pid, 0)
     shutil.rmtree(folder, ignore_errors=True)
     if data:
@@ -55,6 +64,21 @@ def pytest_runtest_protocol(item, nextitem):
         hook.pytest_runtest_logreport(report=report)
     hook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
+
+
+TIMEOUT = 120  # seconds one snippet may run here
+
+
+def _read_until(fd, deadline):
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return None
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def _fresh(folder):

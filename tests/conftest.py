@@ -3,6 +3,7 @@ one headless Chromium for the whole session."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import http.server
 import os
@@ -69,15 +70,26 @@ def serve():
         server.server_close()
 
 
+def playwright_chromium_path() -> str:
+    """Where this version of Playwright keeps its own Chromium, installed or not, asked of
+    Playwright itself (it honours PLAYWRIGHT_BROWSERS_PATH)."""
+    from playwright.sync_api import sync_playwright
+
+    def ask() -> str:
+        with sync_playwright() as p:
+            return p.chromium.executable_path
+
+    # In a thread of its own: the sync API refuses to start in a thread where another
+    # Playwright (the session's browser) already runs its event loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(ask).result()
+
+
 def _playwright_chromium() -> str | None:
-    """The executable of Playwright's own Chromium for this version of Playwright, asked of
-    Playwright itself (it honours PLAYWRIGHT_BROWSERS_PATH), or None if not installed."""
     try:
-        from playwright.sync_api import sync_playwright
+        path = playwright_chromium_path()
     except ImportError:
         return None
-    with sync_playwright() as p:
-        path = p.chromium.executable_path
     return path if os.access(path, os.X_OK) else None
 
 

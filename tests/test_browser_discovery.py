@@ -39,11 +39,7 @@ def bare(tmp_path, monkeypatch):
 
 
 def playwright_chromium_path() -> Path:
-    """Where Playwright, as configured by the environment now, keeps its Chromium."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        return Path(p.chromium.executable_path)
+    return Path(discovery.playwright_chromium_path())
 
 
 def test_none_found_gives_a_reason_naming_every_way(bare):

@@ -135,6 +135,8 @@ theme:
   language: zh
   font: false
 markdown_extensions:
+  - snipdoc.extension:
+      timeout: 30
   - admonition
   - pymdownx.superfences
   - pymdownx.arithmatex:
@@ -146,7 +148,6 @@ markdown_extensions:
 plugins:
   - search
   - snipdoc:
-      timeout: 30
       notebooks: [ch.md]
   - mkdocs-jupyter:
       ignore: ["*.md", "*.py"]

@@ -217,8 +217,8 @@ def test_serve_never_waits_for_a_slow_snippet(tmp_path):
     import urllib.request
 
     slow = ">>> import time; time.sleep(8); print('done')\ndone\n"
-    root = make_site(tmp_path, {"index.md": "::: snippet slow.txt\n", "other.md": "# other\n\nv1\n"},
-                     {"slow.txt": slow})
+    root = make_site(tmp_path, {"index.md": "::: snippet slow.txt\n", "other.md": "# other\n\nv1\n",
+                                "bad.md": "# bad\n\n::: snippet slow.txt hide=code\n"}, {"slow.txt": slow})
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -239,6 +239,8 @@ def test_serve_never_waits_for_a_slow_snippet(tmp_path):
     try:
         wait_for("Serving on")
         assert "snippet-running" in get()  # the page is there at once, saying the snippet runs
+        bad = get("bad/")  # an author's mistake is a red box on the page, as in the terminal
+        assert "snippet-failure" in bad and "unknown snippet option &#x27;hide=code&#x27;" in bad
         (root / "docs" / "other.md").write_text("# other\n\nv2\n")
         start = time.monotonic()
         for _ in range(100):
