@@ -91,7 +91,7 @@ def verdicts(cells: list[CellRun]) -> list[Verdict]:
         elif root is not None:
             kind = DEPENDS
             detail = f"{cells[root].label} {found[root].kind}; this cell {_now(c, same, old)}"
-            if not same and old.strip() and new.strip():
+            if not same and not c.new_error and old.strip() and new.strip():
                 detail += "; " + summary(old, new)
         elif c.new_error and not c.old_error:
             kind, detail = RAISES, c.new_error.split("\n")[-1]

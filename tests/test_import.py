@@ -109,7 +109,8 @@ def test_ch12_report_names_each_drift(ch12):
     by_label = {v.label: v for v in ch12.verdicts}
     assert by_label["In [2]"].detail == "`55.5555` → `55.5556`"
     assert by_label["In [9]"].detail == "RuntimeError: only Tensors of floating point dtype can require gradients"
-    assert by_label["In [10]"].detail.startswith("In [9] now raises; this cell now raises RuntimeError: element 0")
+    assert by_label["In [10]"].detail == ("In [9] now raises; this cell now raises RuntimeError: element 0 of tensors "
+                                          "does not require grad and does not have a grad_fn")
     assert by_label["In [13]"].detail.startswith("output differs between two runs (unseeded torch.rand)")
     assert "`SoftmaxBackward` → `SoftmaxBackward0`" in by_label["In [15]"].detail
     report = ch12.report
