@@ -13,7 +13,7 @@ SUPPORTED := 3.11 3.12 3.13
 # Material 9.8 prints an end-of-life banner on every build.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve build test record bench clean
+.PHONY: serve build test record import bench clean
 
 # The environment is rebuilt whenever the pinned dependencies change.
 $(STAMP): pyproject.toml package.json package-lock.json
@@ -38,6 +38,10 @@ test: $(STAMP)
 
 record: $(STAMP)
 	$(PY) -m snipdoc record $(FILES)
+
+# A draft chapter from an old notebook, and its drift report: make import NOTEBOOK=old/x.ipynb PAGE=docs/ch13.md
+import: $(STAMP)
+	$(PY) -m snipdoc import $(NOTEBOOK) --page $(PAGE) $(IMPORT_ARGS)
 
 # Prints a Markdown table of medians and ratios; see bench/README.md.
 bench: $(STAMP)

@@ -1,4 +1,5 @@
 """``python -m snipdoc record [FILE ...]``: write real outputs into snippet files.
+``python -m snipdoc import NOTEBOOK --page docs/chNN.md``: a draft chapter from an old notebook.
 
 Settings come from the snipdoc.extension entry of mkdocs.yml, as the build
 reads them; a command-line flag overrides one.
@@ -7,6 +8,7 @@ reads them; a command-line flag overrides one.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -27,6 +29,15 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--output-limit", type=int, help="overrides output_limit of mkdocs.yml")
     rec.add_argument("--force", action="store_true",
                      help="overwrite recorded outputs even off the reference platform (snipdoc/reference.py)")
+    imp = sub.add_parser("import", help="turn a Jupyter notebook into a draft page, a snippet and a drift report")
+    imp.add_argument("notebook", type=Path, help="the .ipynb file")
+    imp.add_argument("--page", type=Path, required=True, help="the page to write, e.g. docs/ch13.md")
+    imp.add_argument("--force", action="store_true", help="overwrite an existing page and snippet")
+    imp.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"),
+                     help="where the settings are read (default: mkdocs.yml)")
+    imp.add_argument("--snippets-dir", help="overrides snippets_dir of mkdocs.yml")
+    imp.add_argument("--timeout", type=float, help="overrides timeout of mkdocs.yml: seconds the notebook's code may run")
+    imp.add_argument("--output-limit", type=int, help="overrides output_limit of mkdocs.yml")
     args = parser.parse_args(argv)
 
     options = options_from(args.config_file)
@@ -35,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
             options[name] = getattr(args, name)
     root = args.config_file.resolve().parent
     settings = SnippetExtension(**options).settings(root)
+    if args.command == "import":
+        return _import(args, settings)
     files = [f.resolve() for f in args.files] or sorted(settings["snippets_dir"].rglob("*.txt"))
     engine = Engine(**settings)
     try:
@@ -44,6 +57,20 @@ def main(argv: list[str] | None = None) -> int:
     for message in errors:
         print(message, file=sys.stderr)
     return 1 if errors else 0
+
+
+def _import(args, settings: dict) -> int:
+    from .importer import NotebookError, import_notebook
+
+    try:
+        done = import_notebook(args.notebook, args.page, settings, force=args.force)
+    except NotebookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(done.report)
+    print("Wrote " + ", ".join(os.path.relpath(p) for p in done.written))
+    print(f"The report is {os.path.relpath(done.report_path)} (a dot file, so MkDocs leaves it out of the site).")
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,341 @@
+"""``python -m snipdoc import NOTEBOOK --page docs/chNN.md``: a notebook of old notes
+becomes a draft page, one snippet with a part per code cell, and a drift report.
+
+One snippet, because cells share state as they did in the notebook; a part per
+cell, embedded in order, so prose stays between them and each cell's figures
+follow it. The snippet runs on the real engine:
+
+1. twice as the notebook's code stands, to find nondeterministic cells and
+   values a notebook would not have shown;
+2. as the draft (a seed before each nondeterministic cell, ``_ = `` where a
+   value was not shown, ``+SKIP`` on statements after one that raised, since a
+   notebook cell stops there), until the set of skipped statements settles;
+3. once more, to check the draft prints the same twice; the outputs are then
+   written into the file as the record command writes them;
+4. a last time as written, exactly as the build will run it: it must pass.
+
+Nothing is written until all of that succeeded, each file atomically, and an
+existing page or snippet is only replaced with ``force``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import cache, deps, draft, drift, examples, ipython, normalise, reference
+from .engine import Engine
+from .examples import Example
+from .ipynb import Cell, Notebook, NotebookError, read_notebook
+from .parse import SnippetError, parse_snippet
+from .run import TRACEBACK_HEADER
+
+SEED_NOTE = "  # 导入时添加：原笔记没有设随机种子，每次运行的输出都不同"
+MAX_ROUNDS = 5
+
+
+@dataclass(eq=False)
+class Plan:
+    """One code cell on its way into the snippet."""
+
+    cell: Cell
+    code: str
+    converted: ipython.Converted
+    examples: list[Example]
+    names: deps.Names
+    part: str | None = None
+    deps: set[int] = field(default_factory=set)
+    uninitialised: bool = False
+    differs: bool = False
+    runs: tuple[str, str] = ("", "")
+    seed: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Imported:
+    page: Path
+    snippet: Path
+    report_path: Path
+    report: str
+    verdicts: list[drift.Verdict]
+    written: list[Path]
+
+
+def import_notebook(notebook: Path, page: Path, settings: dict, *, force: bool = False,
+                    engine: Engine | None = None) -> Imported:
+    """settings: the engine's, as mkdocs.yml sets them (SnippetExtension.settings)."""
+    nb = read_notebook(notebook)
+    snippets_dir = settings["snippets_dir"]
+    name = f"{page.stem}/{slug(notebook.stem)}.txt"
+    snippet_path = snippets_dir / name
+    # A dot file: MkDocs leaves it out of the site, so old outputs are never published.
+    report_path = page.with_name(f".{page.stem}.drift.md")
+    existing = [p for p in (page, snippet_path) if p.exists()]
+    if existing and not force:
+        raise NotebookError(", ".join(str(p) for p in existing) + " already exist" + ("s" if len(existing) == 1 else "")
+                            + ": pass --force to overwrite (nothing was written)")
+    plans = plan(nb)
+    with _engine(engine, settings) as eng, tempfile.TemporaryDirectory(prefix="snipdoc-import-") as tmp:
+        # The engine runs files, as the build will: drafts live outside the project until they pass.
+        recorder = Recorder(eng, Path(tmp) / snippet_path.name, eng.display(snippet_path), nb, plans)
+        text, final = recorder.record()
+        off_reference = None if eng.on_reference else (reference.platform_here(eng.env), reference.declared())
+    versions = cache.environment()
+    runs = [_cell_run(p, [out for ex, out in zip(recorder.flat, final) if ex.cell == i])
+            for i, p in enumerate(plans)]
+    verdicts = drift.verdicts(runs)
+    embeds = {}
+    kinds = {v.label: v.kind for v in verdicts}
+    for p, v in zip(plans, verdicts):
+        skipped = sum(e.skip for e in p.examples if e.kind == "code")
+        embeds[p.cell.index] = draft.CodeEmbed(p.cell, p.part if p.examples else None,
+                                               static_code=p.code if not p.examples else "",
+                                               verdict=v, skipped=skipped, seed=p.seed.split("  #")[0],
+                                               root_kind=kinds.get(v.root, ""))
+    page_draft = draft.page(nb, embeds, name, page, versions)
+    general = _general_notes(nb, plans) + page_draft.notes
+    if off_reference:
+        general.insert(0, f"recorded on {off_reference[0]}, not on the reference platform {off_reference[1]} the "
+                          "site's outputs belong to: record the snippet there before publishing")
+    report = drift.report(verdicts, runs, notebook=notebook.name, page=str(page), snippet=recorder.name,
+                          versions=versions, old_python=nb.python, general=general)
+    clashes = [p for p, data in page_draft.files.items() if p.exists() and p.read_bytes() != data]
+    if clashes and not force:
+        raise NotebookError(", ".join(map(str, clashes)) + ": an image of that name already exists with other "
+                            "content: pass --force to overwrite (nothing was written)")
+    files = [*page_draft.files.items(), (snippet_path, text.encode()), (page, page_draft.markdown.encode()),
+             (report_path, report.encode())]
+    for path, data in files:
+        cache.write_atomic(path, data)
+    return Imported(page, snippet_path, report_path, report, verdicts, [path for path, _ in files])
+
+
+def slug(stem: str) -> str:
+    return re.sub(r"[^\w.-]+", "-", stem).strip("-.") or "notebook"
+
+
+@contextmanager
+def _engine(engine: Engine | None, settings: dict):
+    if engine is not None:
+        yield engine
+        return
+    own = Engine(**settings)
+    try:
+        yield own
+    finally:
+        own.close()
+
+
+def plan(nb: Notebook) -> list[Plan]:
+    """Every non-empty code cell, converted to plain Python and split into examples."""
+    cells = [c for c in nb.code_cells if c.source.strip()]
+    display_defined = any(re.search(r"\bimport\b.*\bdisplay\b|\bdef display\b|\bdisplay\s*=", c.source) for c in cells)
+    plans = []
+    for i, cell in enumerate(cells):
+        converted = ipython.convert(cell.source)
+        code = converted.code
+        notes = [text for _, text in converted.notes]
+        try:
+            tree = ast.parse(code)
+            code, more = ipython.convert_display(code, tree, display_defined)
+            notes += [text for _, text in more]
+        except (SyntaxError, ValueError):
+            notes.append("not valid Python 3 (recorded as the SyntaxError it raises)")
+        names = deps.names(code)
+        names.binds |= converted.writes
+        exs = examples.split(code, i) if not converted.dropped_cell else []
+        for ex in exs:
+            if any(ex.start + n + 1 in converted.help_lines for n in range(len(ex.lines))):
+                ex.kind = "help"
+        plans.append(Plan(cell, code, converted, exs, names, notes=notes,
+                          uninitialised=bool(normalise.UNINITIALISED.search(code))))
+    for p, d in zip(plans, deps.direct_dependencies([p.names for p in plans])):
+        p.deps = d
+    counts = [p.cell.execution_count for p in plans]
+    by_count = None not in counts and len(set(counts)) == len(counts)
+    for p in plans:
+        p.part = f"in{p.cell.execution_count}" if by_count else f"cell{p.cell.number}"
+    return plans
+
+
+class Recorder:
+    """Runs the snippet through the steps in the module docstring and keeps its final text."""
+
+    def __init__(self, engine: Engine, path: Path, name: str, nb: Notebook, plans: list[Plan]):
+        self.engine, self.path, self.name, self.nb, self.plans = engine, path, name, nb, plans
+        self.header = (f"Imported from {nb.path.name} by `python -m snipdoc import`: one part per code cell, "
+                       "run in order, sharing one namespace as in the notebook.\n")
+
+    @property
+    def flat(self) -> list[Example]:
+        return [e for p in self.plans for e in p.examples]
+
+    def text(self) -> str:
+        return examples.snippet_text(self.header, [(p.part, p.examples) for p in self.plans if p.examples])
+
+    def run(self) -> list[dict]:
+        text = self.text()
+        self.path.write_text(text, encoding="utf-8")
+        try:
+            snippet = parse_snippet(self.path, self.name)
+        except SnippetError as exc:
+            raise NotebookError(f"{self.nb.path}: the draft snippet does not parse: {exc}") from None
+        flat = self.flat
+        if len(snippet.examples) != len(flat):
+            raise NotebookError(f"{self.nb.path}: the draft snippet has {len(snippet.examples)} examples where "
+                                f"{len(flat)} were written (an output line that looks like a prompt?)")
+        result = self.engine.result(snippet, use_cache=False)
+        if "crash" in result:
+            line = result.get("lineno") or 0
+            at = max((i for i, e in enumerate(snippet.examples) if e.lineno <= line), default=0)
+            label = self.plans[flat[at].cell].cell.label
+            raise NotebookError(f"{self.nb.path}: {label}: {result['crash']}; nothing was written. "
+                                "Fix or remove the cell (or raise --timeout) and import again")
+        return result["examples"]
+
+    def record(self) -> tuple[str, list[dict]]:
+        first, second = self.run(), self.run()
+        self._find_nondeterminism(first, second)
+        for ex, out in zip(self.flat, first):
+            # A notebook shows the value of a cell's last expression only, and none from inside a block.
+            shown = ex.last and ex.statement == "Expr"
+            ex.hidden = bool(ex.hide_at) and not shown and out["status"] == "ok" and bool(out["got"])
+        self._skip_after_failures(first)
+        self._add_seeds()
+        for _ in range(MAX_ROUNDS):
+            draft_run = self.run()
+            if self._skip_after_failures(draft_run):
+                continue
+            again = self.run()
+            for ex, a, b in zip(self.flat, draft_run, again):
+                self._want(ex, a, b)
+            final = self.run()
+            failed = [(ex, out) for ex, out in zip(self.flat, final)
+                      if out["status"] in ("exception", "mismatch", "too_large")]
+            if not failed:
+                return self.text(), final
+            for ex, out in failed:  # e.g. prints, then raises: doctest cannot expect both
+                why = out.get("error") or "its output differs from the recorded one"
+                self.plans[ex.cell].notes.append(f"a statement could not be recorded ({why}): skipped")
+                self._skip_rest(ex, including=True)
+        raise NotebookError(f"{self.nb.path}: the draft did not settle after {MAX_ROUNDS} rounds; nothing was written")
+
+    def _find_nondeterminism(self, first: list[dict], second: list[dict]) -> None:
+        flat = self.flat
+        for p in self.plans:
+            pairs = [(a["got"], b["got"]) for ex, a, b in zip(flat, first, second) if self.plans[ex.cell] is p]
+            p.differs = not all(normalise.same_run(a, b, p.uninitialised) for a, b in pairs)
+            p.runs = ("".join(a for a, _ in pairs), "".join(b for _, b in pairs))
+
+    def _add_seeds(self) -> None:
+        bound: set[str] = set()
+        for i, p in enumerate(self.plans):
+            if p.differs and not p.uninitialised and not any(self.plans[j].differs for j in self._ancestors(i)):
+                at = next((k for k, e in enumerate(p.examples) if e.statement not in ("Import", "ImportFrom")), 0)
+                imported = bound | {n for e in p.examples[:at] for n in deps.names("\n".join(e.lines)).binds}
+                p.seed = seed_code(p.code, "torch" in imported) + SEED_NOTE
+                p.examples.insert(at, examples.seed_example(i, p.seed))
+            bound |= p.names.binds
+
+    def _ancestors(self, i: int) -> set[int]:
+        seen, todo = set(), list(self.plans[i].deps)
+        while todo:
+            j = todo.pop()
+            if j not in seen:
+                seen.add(j)
+                todo.extend(self.plans[j].deps)
+        return seen
+
+    def _skip_after_failures(self, outcomes: list[dict]) -> bool:
+        """A notebook cell stops at its first exception: the statements after it are not run."""
+        changed = False
+        for ex, out in zip(self.flat, outcomes):
+            if ex.skip:
+                continue
+            if out["status"] == "too_large":
+                self.plans[ex.cell].notes.append(f"a statement printed more than the output limit: skipped ({out.get('error', '')})")
+                changed |= self._skip_rest(ex, including=True)
+            elif out["status"] == "exception" or out["got"].startswith(TRACEBACK_HEADER):
+                changed |= self._skip_rest(ex, including=False)
+        return changed
+
+    def _skip_rest(self, ex: Example, including: bool) -> bool:
+        cell = self.plans[ex.cell].examples
+        start = cell.index(ex) + (0 if including else 1)
+        changed = False
+        for other in cell[start:]:
+            if not other.skip:
+                other.skip, other.want, other.ellipsis, changed = True, "", False, True
+        return changed
+
+    def _want(self, ex: Example, a: dict, b: dict) -> None:
+        """The recorded output: what both runs printed, masked where no seed makes it repeatable."""
+        if ex.skip:
+            return
+        got, other = a["got"], b["got"]
+        uninitialised = self.plans[ex.cell].uninitialised
+        ex.ellipsis = False
+        if got == other and not normalise.ADDRESS.search(got) and not (uninitialised and re.search(r"\d", got)):
+            ex.want = got
+        elif normalise.same_run(got, other) or (uninitialised and normalise.same_run(got, other, True)):
+            ex.want, ex.ellipsis = normalise.ellipsis_want(got, values=uninitialised), True
+        elif normalise.same_run(got, other, True):
+            ex.want, ex.ellipsis = normalise.ellipsis_want(got, values=True), True
+            self.plans[ex.cell].notes.append("numbers differ between runs even after seeding: masked with ... on the page")
+        elif got.strip() and other.strip():
+            ex.want, ex.ellipsis = "...\n", True
+            self.plans[ex.cell].notes.append("output differs between runs even after seeding: not recorded (...)")
+        else:
+            self._skip_rest(ex, including=True)
+
+
+def seed_code(code: str, torch_bound: bool) -> str:
+    """The seed to add before a nondeterministic cell, for the generators it uses."""
+    parts = []
+    numpy = re.search(r"\b(np|numpy)\.random\.", code)
+    if numpy:
+        parts.append(f"{numpy.group(1)}.random.seed(0)")
+    if re.search(r"(?<![\w.])random\.\w+\(", code):
+        parts.append("random.seed(0)")
+    if "torch" in code or not parts:
+        parts.insert(0, "_ = torch.manual_seed(0)" if torch_bound else "import torch; _ = torch.manual_seed(0)")
+    return "; ".join(parts)
+
+
+def _cell_run(p: Plan, outs: list[dict]) -> drift.CellRun:
+    text, error, figures = "", None, 0
+    for ex, out in zip(p.examples, outs):
+        figures += len(out.get("figures") or [])
+        if ex.kind != "code" or ex.skip:
+            continue
+        got = out["got"]
+        start = got.find(TRACEBACK_HEADER)
+        if start >= 0:
+            text += got[:start]
+            error = got[start:].split("\n", 2)[-1].strip() if error is None else error
+        else:
+            text += got
+    old = p.cell.outputs
+    notes = list(p.notes)
+    if p.examples and any(e.skip for e in p.examples if e.kind == "code"):
+        n = sum(e.skip for e in p.examples if e.kind == "code")
+        notes.append(f"{n} statement(s) after the exception not run (`# doctest: +SKIP`), as in a notebook")
+    return drift.CellRun(
+        label=p.cell.label, code=p.code, old_text=normalise.clean_old(old.text), old_error=old.error, old_images=len(old.images),
+        old_stderr=old.stderr, old_other=old.other, new_text=text, new_error=error, figures=figures,
+        deps=p.deps, differs=p.differs, uninitialised=p.uninitialised, seed=p.seed.split("  #")[0],
+        dropped=p.converted.dropped_cell, notes=notes, runs=p.runs,
+    )
+
+
+def _general_notes(nb: Notebook, plans: list[Plan]) -> list[str]:
+    notes = []
+    empty = sum(1 for c in nb.code_cells if not c.source.strip())
+    if empty:
+        notes.append(f"{empty} empty code cell(s) left out")
+    return notes
