@@ -80,8 +80,10 @@ def write_outputs(snippet: Snippet, rewrite: list) -> None:
 
 
 def want_lines(got: str, indent: int) -> list[str]:
+    """doctest's spelling of an output: a blank line (trailing ones too) as <BLANKLINE>."""
     pad = " " * indent
-    return [pad + (line if line.strip() else "<BLANKLINE>") for line in got.rstrip("\n").split("\n")] if got else []
+    body = got[:-1] if got.endswith("\n") else got
+    return [pad + (line if line.strip() else "<BLANKLINE>") for line in body.split("\n")] if got else []
 
 
 def record_paths(engine: Engine, paths: list[Path], force: bool = False) -> list[str]:

@@ -233,6 +233,8 @@ def open_page(browser, url: str, mode: str = "light", abort: str | None = None, 
     page.add_init_script(HELPERS_JS)
     page.goto(url, wait_until="load")
     loaded.formulas_ms = page.evaluate("window.__formulasShown")
+    # Open what a reader can open (the exercises' answers): every check covers it too.
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
     return loaded
 
 

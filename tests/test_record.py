@@ -197,3 +197,11 @@ def test_record_reads_its_settings_from_mkdocs_yml(tmp_path):
     assert run.returncode == 1
     assert "snippets/slow.txt:1: timed out after 2 s (timeout)" in run.stderr
     assert time.monotonic() - start < 20
+
+
+def test_an_output_ending_in_blank_lines_is_recorded_as_doctest_reads_it(engine):
+    snippet = put(engine, "blank.txt", b'>>> print("a\\n")\n')
+    assert record_module.record(engine, snippet) == 1
+    assert snippet.path.read_bytes() == b'>>> print("a\\n")\na\n<BLANKLINE>\n'
+    assert record_module.record(engine, engine.load("blank.txt")) == 0
+    assert _reference(snippet.path).returncode == 0
