@@ -629,7 +629,7 @@ def figure_problems(loaded: Loaded) -> list[str]:
     after a tap on the figure."""
     page, problems = loaded.page, []
     for i, figure in enumerate(page.evaluate(FIGURES_JS, FIGURE_IMAGES)):
-        font, width = tick_label_units(base64.b64decode(figure["src"].split(",", 1)[1]).decode())
+        font, width = tick_label_units(base64.b64decode(figure["src"].split(",", 1)[1].split("#")[0]).decode())
         px = font * figure["width"] / width
         if px >= MIN_TICK_PX:
             continue
@@ -651,6 +651,29 @@ def test_figure_tick_labels_are_legible_on_a_phone(pages):
     assert any(one.page.locator(".jp-RenderedSVG img").count() for _, one in _each(pages, "phone"))
     assert any(one.page.locator(".snippet-figure img").count() for _, one in _each(pages, "phone"))
     assert _failures(pages, figure_problems, "phone") == []
+
+
+def figure_scheme_problems(loaded: Loaded) -> list[str]:
+    """Each chapter figure is shown once, in the variant drawn for the page's scheme:
+    light ink on the page's own colour in dark mode, the white-paper one in light mode."""
+    want = "snippet-dark" if loaded.mode == "dark" else "snippet-light"
+    problems = []
+    shown = loaded.page.evaluate(
+        "() => [...document.querySelectorAll('.snippet-figure')].map((f) =>"
+        " [...f.querySelectorAll('img')].filter((i) => i.checkVisibility()).map((i) => ({cls: i.className, src: i.src})))")
+    for i, imgs in enumerate(shown):
+        if [img["cls"] for img in imgs] != [want]:
+            problems.append(f"figure {i + 1}: shows {[img['cls'] for img in imgs]}, not {want}")
+            continue
+        svg = base64.b64decode(imgs[0]["src"].split(",", 1)[1].split("#")[0]).decode()
+        if (loaded.mode == "dark") != ("#e2e4e9" in svg):
+            problems.append(f"figure {i + 1}: the {want} image is not drawn for this scheme")
+    return problems
+
+
+def test_dark_mode_shows_the_dark_figure_variant(pages):
+    assert any(one.page.locator(".snippet-figure").count() for _, one in _each(pages, "dark"))
+    assert _failures(pages, figure_scheme_problems, "light", "dark", "phone") == []
 
 
 # The result a reader is shown first: the highest-scored entry of the first result, and
