@@ -1,6 +1,7 @@
 """What isolation costs per snippet: N trivial snippets through the engine's fork server.
 
-Run as ``python -m bench.isolation N JOBS``; prints one JSON line. Every snippet
+Run as ``python -m bench.isolation N JOBS``; prints one JSON line.
+``python -m bench.isolation breakdown`` splits the cost into its steps instead. Every snippet
 is two examples that compute nothing (``import torch`` is a lookup, the server
 imported it), so the time is the engine's per-snippet path alone: request,
 fork, the child becoming the reference process (working folder, streams,
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -26,6 +28,8 @@ TRIVIAL = ">>> import torch\n>>> 1 + {n}\n{m}\n"
 
 
 def main() -> None:
+    if sys.argv[1] == "breakdown":
+        return breakdown()
     count, jobs = int(sys.argv[1]), int(sys.argv[2])
     with tempfile.TemporaryDirectory(prefix="isolation-") as folder:
         root = Path(folder)
@@ -49,6 +53,57 @@ def main() -> None:
         finally:
             engine.close()
     print(json.dumps({"snippets": count, "jobs": jobs, "wall": wall, "cpu": cpu}))
+
+
+def breakdown(n: int = 40) -> None:
+    """CPU time per child of each step of the fork server's path, cumulative, each
+    measured over n children of a process that imported what the server imports."""
+    import matplotlib.pyplot  # noqa: F401
+    import numpy  # noqa: F401
+    import torch  # noqa: F401
+
+    from snipdoc import forkserver, run
+
+    def fresh(cwd, folder, channel):
+        os.setsid()
+        forkserver._become_fresh(cwd, folder, channel)
+
+    def trivial(cwd, folder, channel):
+        fresh(cwd, folder, channel)
+        run.child_main({"id": 1, "path": str(snippet), "root": folder, "output_limit": 100_000}, channel)
+
+    with tempfile.TemporaryDirectory(prefix="isolation-") as scratch:
+        snippet = Path(scratch) / "s.txt"
+        snippet.write_text(TRIVIAL.format(n=1, m=2), encoding="utf-8")
+        steps = [("fork and exit", lambda *a: None), ("+ become the reference process", fresh),
+                 ("+ run a trivial snippet and report it", trivial)]
+        for label, step in steps:
+            cpu, wall = _children(scratch, step, n)
+            print(f"{label:40s} {cpu * 1000:6.1f} ms CPU, {wall * 1000:6.1f} ms wall per snippet")
+
+
+def _children(scratch: str, step, n: int) -> tuple[float, float]:
+    before, start = os.times(), time.perf_counter()
+    for i in range(n):
+        folder = tempfile.mkdtemp(dir=scratch)
+        cwd = os.path.join(folder, "cwd")
+        os.mkdir(cwd)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                step(cwd, folder, write)
+            finally:
+                os._exit(0)
+        os.close(write)
+        while os.read(read, 1 << 20):
+            pass
+        os.close(read)
+        os.waitpid(pid, 0)
+        shutil.rmtree(folder)
+    after = os.times()
+    cpu = sum(after[:4]) - sum(before[:4])  # user, system, and the children's
+    return cpu / n, (time.perf_counter() - start) / n
 
 
 def _check(result: dict) -> None:
