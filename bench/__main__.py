@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
                              "scaled to all of them (default 40; 0: all, about 20 minutes at 1,000 on 2 cores)")
     parser.add_argument("--make-test", action="store_true",
                         help="also time the repository's whole `make test` once, after the rounds (several minutes)")
+    parser.add_argument("--make-test-timeout", type=float, default=1800, metavar="SECONDS",
+                        help="stop `make test` after this long and report that it did not finish (default 1800)")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -66,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     make_test = None
     if args.make_test:
         log("the repository's `make test`, once")
-        make_test = measure.run(["make", "test"], REPO, dict(ENV, PYTEST_ARGS="-q"), check=False)
+        make_test = measure.run(["make", "test"], REPO, dict(ENV, PYTEST_ARGS="-q"), check=False,
+                                timeout=args.make_test_timeout)
         log(make_test.output.strip().splitlines()[-1] if make_test.output.strip() else "(no output)")
 
     today = len(list((REPO / "snippets").rglob("*.txt")))
@@ -77,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         {**{s.title: {"seconds": s.samples.seconds, "cpu_seconds": s.samples.cpu, "peak_bytes": s.samples.peak}
             for s in scales},
          **({"make test": {"seconds": make_test.seconds, "cpu_seconds": make_test.cpu,
-                           "returncode": make_test.returncode}} if make_test else {})}, indent=1))
+                           "returncode": make_test.returncode, "timed_out": make_test.timed_out}}
+            if make_test else {})}, indent=1))
     log(f"done in {time.perf_counter() - started:.0f} s; table also in bench/out/results.md")
     return 0
 

@@ -17,6 +17,7 @@ tables (a few ms for one that imported torch), hence the slower rate.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import tempfile
 import threading
@@ -40,21 +41,31 @@ class Run:
     processes: int  # how many processes of the tree were seen
     returncode: int
     output: str
+    timed_out: bool = False  # stopped at the timeout, with every process of its tree
 
 
 class CommandFailed(RuntimeError):
     pass
 
 
-def run(cmd: list[str], cwd: Path, env: dict | None = None, check: bool = True) -> Run:
+def run(cmd: list[str], cwd: Path, env: dict | None = None, check: bool = True,
+        timeout: float | None = None) -> Run:
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL)
         sampler = _TreeSampler(proc.pid)
         sampler.start()
+        stopped: list[int] = []
+        stopper = threading.Timer(timeout or 0, lambda: stopped.append(_kill_tree(proc.pid)))
+        if timeout:
+            stopper.start()
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
+        if timeout:
+            stopper.cancel()
+            stopper.join()  # a kill under way finishes before the verdict
+        timed_out = bool(stopped)
         proc.returncode = os.waitstatus_to_exitcode(status)
         sampler.stop()
         out.seek(0)
@@ -63,10 +74,25 @@ def run(cmd: list[str], cwd: Path, env: dict | None = None, check: bool = True) 
     # The kernel's own figure: the largest high-water mark of the command and the children it reaped.
     largest = max([usage.ru_maxrss * 1024, *marks.values()])
     cpu = usage.ru_utime + usage.ru_stime
-    result = Run(seconds, cpu, max(largest, sampler.pss_peak), len(marks), proc.returncode, output)
+    result = Run(seconds, cpu, max(largest, sampler.pss_peak), len(marks), proc.returncode, output, timed_out)
     if check and proc.returncode != 0:
         raise CommandFailed(f"{' '.join(map(str, cmd))} exited with {proc.returncode}:\n{output[-3000:]}")
     return result
+
+
+def _kill_tree(root: int) -> int:
+    """SIGKILL to the root and every descendant, found while the root still holds them
+    (a process that started its own session, as the fork server's children do, is
+    not in the root's process group). Returns how many were signalled."""
+    killed = 0
+    for _ in range(3):  # a process may start another while the tree is being read
+        for pid in reversed(descendants(root)):  # the root last: its children stay findable
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                pass
+    return killed
 
 
 class _TreeSampler(threading.Thread):

@@ -187,8 +187,9 @@ def render(scales: list[Scale], environment: str, make_test=None, today: int = 0
         f"{environment}. Medians of interleaved rounds ({rounds}; markdown-exec, mkdocs-jupyter, "
         f"the floor under serve and the fork-per-snippet row in {comparisons} of them), all measured in one run. "
         "CPU s is user + system time of the process and the children it reaped (the fork server and its "
-        "children, kernels); it is less disturbed by other load than wall time. Peak memory is the sum of the "
-        "high-water marks of the build's whole process tree (the fork server and Jupyter kernels included).",
+        "children, kernels); it is less disturbed by other load than wall time. Peak memory is that of the "
+        "build's whole process tree (the fork server, its children and Jupyter kernels included), each page "
+        "shared between forked processes counted once.",
         "",
         table(scales),
         "",
@@ -204,17 +205,22 @@ def render(scales: list[Scale], environment: str, make_test=None, today: int = 0
                 f"At {s.short} mkdocs-jupyter was built on its first {s.jupyter_pages} pages only "
                 "(a kernel and a torch import per page make a full build take minutes); the estimate for all "
                 "pages adds the per-page execution cost. `python -m bench --full` measures it.")
+            parts.append("")
         if s.equivalence_estimated:
             parts.append(
                 f"At {s.short} the equivalence proof ran on {s.equivalence_measured} snippets spread evenly "
                 f"over the {s.snippets:,}, and its time is scaled to all of them (each file's run is independent "
                 "and costs about the same); `python -m bench --equivalence-sample 0` runs every file.")
-    parts.append("")
+            parts.append("")
     if make_test is None:
         parts.append("The whole `make test` was not timed in this run (`python -m bench --make-test`).")
     else:
-        verdict = "passed" if make_test.returncode == 0 else f"failed (exit status {make_test.returncode})"
-        parts.append(f"The whole `make test` with today's content ({today} snippets), once: {make_test.seconds:.0f} s "
-                     f"({make_test.cpu:.0f} CPU s); it {verdict}.")
+        if make_test.timed_out:
+            parts.append(f"The whole `make test` with today's content ({today} snippets) did not finish: "
+                         f"stopped after {make_test.seconds:.0f} s.")
+        else:
+            verdict = "passed" if make_test.returncode == 0 else f"failed (exit status {make_test.returncode})"
+            parts.append(f"The whole `make test` with today's content ({today} snippets), once: "
+                         f"{make_test.seconds:.0f} s ({make_test.cpu:.0f} CPU s); it {verdict}.")
     parts += ["", "### Targets", "", target_table(scales)]
     return "\n".join(parts)
