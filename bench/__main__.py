@@ -13,9 +13,9 @@ import sys
 import time
 from importlib import metadata
 
-from . import report
+from . import measure, report
 from .sites import REPO, generate
-from .suite import Suite
+from .suite import ENV, Suite
 
 OUT = REPO / "bench" / "out"
 
@@ -36,6 +36,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="pages of the large site that mkdocs-jupyter builds (default 2)")
     parser.add_argument("--full", action="store_true", help="mkdocs-jupyter on every page of the large site")
     parser.add_argument("--small-only", action="store_true", help="skip the 1,000-snippet site")
+    parser.add_argument("--equivalence-sample", type=int, default=40, metavar="N",
+                        help="snippets of a site that the equivalence proof runs, evenly spread, the time then "
+                             "scaled to all of them (default 40; 0: all, about 20 minutes at 1,000 on 2 cores)")
+    parser.add_argument("--make-test", action="store_true",
+                        help="also time the repository's whole `make test` once, after the rounds (several minutes)")
+    parser.add_argument("--make-test-timeout", type=float, default=1800, metavar="SECONDS",
+                        help="stop `make test` after this long and report that it did not finish (default 1800)")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -53,15 +60,28 @@ def main(argv: list[str] | None = None) -> int:
     for name, title, short, pages, per_page, jupyter_pages, rounds, edit, edits, comparisons in plans:
         log(f"{title}: generating the sites")
         project = generate(OUT / name, pages, per_page, jupyter_pages, log=lambda m: log("  " + m))
-        samples = Suite(project, edit, edits, log).rounds(rounds, comparisons)
-        scales.append(report.Scale(title, short, samples, rounds, pages, jupyter_pages))
+        suite = Suite(project, edit, edits, log, args.equivalence_sample)
+        samples = suite.rounds(rounds, comparisons)
+        scales.append(report.Scale(title, short, samples, rounds, pages, jupyter_pages, suite.equivalence_measured,
+                                   pages * per_page))
 
-    text = report.render(scales, environment())
+    make_test = None
+    if args.make_test:
+        log("the repository's `make test`, once")
+        make_test = measure.run(["make", "test"], REPO, dict(ENV, PYTEST_ARGS="-q"), check=False,
+                                timeout=args.make_test_timeout)
+        log(make_test.output.strip().splitlines()[-1] if make_test.output.strip() else "(no output)")
+
+    today = len(list((REPO / "snippets").rglob("*.txt")))
+    text = report.render(scales, environment(), make_test, today)
     print(text)
     (OUT / "results.md").write_text(text + "\n", encoding="utf-8")
     (OUT / "results.json").write_text(json.dumps(
-        {s.title: {"seconds": s.samples.seconds, "cpu_seconds": s.samples.cpu, "peak_bytes": s.samples.peak}
-         for s in scales}, indent=1))
+        {**{s.title: {"seconds": s.samples.seconds, "cpu_seconds": s.samples.cpu, "peak_bytes": s.samples.peak}
+            for s in scales},
+         **({"make test": {"seconds": make_test.seconds, "cpu_seconds": make_test.cpu,
+                           "returncode": make_test.returncode, "timed_out": make_test.timed_out}}
+            if make_test else {})}, indent=1))
     log(f"done in {time.perf_counter() - started:.0f} s; table also in bench/out/results.md")
     return 0
 

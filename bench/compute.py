@@ -1,16 +1,18 @@
-"""The snippets' own compute: what the worker spends running them, torch's import aside.
+"""The snippets' own compute: what running their examples costs, imports aside.
 
-Run as ``python -m bench.compute SNIPPETS_DIR FILE...``; prints one JSON line.
-It calls the functions the worker calls (parse, run, restore), in the order it
-calls them, in one fresh process, so the figures split a cold build's cost
-into the torch import, the examples themselves and the engine's per-snippet
-state reset.
+Run as ``python -m bench.compute SNIPPETS_DIR FILE...`` in the reference
+environment; prints one JSON line. It imports what the engine's fork server
+imports (torch, numpy, matplotlib, doctest), timed apart, then runs every file
+with stdlib doctest in this one process, one after the other, each in fresh
+globals and with nothing reset in between: no fork, no scratch folder, no
+engine. What a cold build spends beyond this and the imports is the engine's
+and MkDocs' own.
 """
 
 from __future__ import annotations
 
+import doctest
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -19,14 +21,8 @@ from pathlib import Path
 def main() -> None:
     snippets_dir = Path(sys.argv[1])
     files = [Path(f) for f in sys.argv[2:]]
-    os.environ["MPLBACKEND"] = "Agg"  # as the worker is started
-    sys.path.insert(0, str(snippets_dir))
-    from snipdoc.parse import parse_snippet
-    from snipdoc.run import run_snippet
-    from snipdoc.state import FreshState
-
     clocks = {"wall": time.perf_counter, "cpu": time.process_time}  # CPU: less disturbed by other load
-    spent = {f"{what}_{clock}": 0.0 for what in ("import_torch", "run", "restore") for clock in clocks}
+    spent = {f"{what}_{clock}": 0.0 for what in ("import", "run") for clock in clocks}
 
     def timed(what, func, *args):
         before = {name: clock() for name, clock in clocks.items()}
@@ -35,22 +31,27 @@ def main() -> None:
             spent[f"{what}_{name}"] += clock() - before[name]
         return result
 
-    fresh = timed("import_torch", _import_torch, FreshState)
+    timed("import", _import_libraries)
     failures = []
     for path in files:
-        name = str(path.relative_to(snippets_dir))
-        snippet = timed("run", parse_snippet, path, name, path.read_bytes())
-        result = timed("run", run_snippet, snippet, 100_000)
-        timed("restore", fresh.restore)
-        if any(r["status"] != "ok" for r in result["examples"]):
-            failures.append(name)
+        if timed("run", _run, path):
+            failures.append(str(path.relative_to(snippets_dir)))
     print(json.dumps(dict(spent, snippets=len(files), failures=failures)))
 
 
-def _import_torch(fresh_state):
+def _import_libraries() -> None:
+    import matplotlib.pyplot  # noqa: F401
+    import numpy  # noqa: F401
     import torch  # noqa: F401
 
-    return fresh_state()
+
+def _run(path: Path) -> int:
+    """Failed examples of one file, read, parsed and run as doctest.testfile does."""
+    text = path.read_text(encoding="utf-8")
+    test = doctest.DocTestParser().get_doctest(text, {"__name__": "__main__"}, path.name, str(path), 0)
+    runner = doctest.DocTestRunner(verbose=False)
+    runner.run(test, out=lambda _: None)
+    return runner.failures
 
 
 if __name__ == "__main__":

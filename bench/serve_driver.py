@@ -1,4 +1,5 @@
-"""Rebuild a site the way `mkdocs serve` does, on request, and time each rebuild.
+"""Rebuild a site the way `mkdocs serve` does, on request, and time each change
+until the page shows it.
 
 Run as ``python -m bench.serve_driver CONFIG FILE_TO_EDIT``. It does what
 mkdocs/commands/serve.py does, minus the HTTP server and the file watcher:
@@ -6,14 +7,21 @@ a temporary site_dir; on_startup(command="serve") once; the first build with
 the loaded config; then, for each change, a fresh load_config() and
 build(config, serve_url=..., dirty=False). load_config() keeps the instance
 of every plugin that defines on_startup (MkDocs' plugin cache), so the
-snipdoc plugin, its cache handle and its warm worker live across rebuilds
-exactly as under serve. The watcher's debounce delay is not counted: the
-figure is the rebuild an author waits for after it fires.
+snipdoc plugin, its cache handle and its fork server live across rebuilds
+exactly as under serve.
+
+Under serve a build never waits for a snippet: a page whose snippet is still
+running shows "running", and the plugin writes a signal file in a watched
+folder when the runs are done, which makes serve rebuild and the browser
+reload. So a change is timed from the start of its rebuild to the end of the
+rebuild that the signal triggers, when there is one: what an author waits for
+before the page shows the new output. The watcher's debounce delay is not
+counted.
 
 Why not drive a real `mkdocs serve` and read its log: the log gives whole
 seconds per build only at the default level, file-watch timing adds noise
-of its own, and the plugin's state (worker starts, runs) could not be read
-to prove that the edit ran one snippet in a warm worker.
+of its own, and the plugin's state (server starts, runs) could not be read
+to prove that the edit ran one snippet in a warm fork server.
 
 Commands, one per line on stdin: ``edit`` (change FILE_TO_EDIT without
 changing any output, then rebuild), ``build`` (rebuild, nothing changed),
@@ -78,17 +86,38 @@ def main() -> None:
         build(config, serve_url=serve_url, dirty=False)
         return config
 
+    plugin = config.plugins.get("snipdoc")
+    showed_running = []
+    if plugin is not None:
+        # Note when a page shows "running": the plugin will then signal a reload.
+        running = plugin.running
+
+        def noting(snippet) -> None:
+            showed_running.append(snippet.name)
+            running(snippet)
+
+        plugin.running = noting
+
     def timed(config=None) -> None:
         counter.messages.clear()
+        showed_running.clear()
+        signal_before = _signal(plugin)
         start = time.perf_counter()
         config = builder(config)
+        first = time.perf_counter() - start
+        reloads = 0
+        if showed_running:
+            _wait_for_change(plugin, signal_before)
+            showed_running.clear()
+            config = builder()  # what the signal file's change makes serve do
+            reloads = 1
+            if showed_running:
+                raise RuntimeError(f"still running after the reload: {showed_running}")
         seconds = time.perf_counter() - start
-        answer = {"seconds": seconds, "problems": counter.messages[:5]}
-        plugin = config.plugins.get("snipdoc")
+        answer = {"seconds": seconds, "first_build": first, "reloads": reloads, "problems": counter.messages[:5]}
         if plugin is not None and plugin.engine is not None:
-            # Proof of what the rebuild did: snippets run, worker processes started.
-            answer.update(runs=plugin.engine.runs, worker_starts=plugin.engine.worker.starts,
-                          plugin_id=id(plugin))
+            # Proof of what the rebuild did: snippets run, fork servers started.
+            answer.update(runs=plugin.engine.runs, server_starts=plugin.engine.pool.starts)
         reply.write(json.dumps(answer) + "\n")
         reply.flush()
 
@@ -110,6 +139,24 @@ def main() -> None:
         edited.write_bytes(original)
         config.plugins.on_shutdown()
         shutil.rmtree(site_dir, ignore_errors=True)
+
+
+def _signal(plugin) -> bytes | None:
+    path = getattr(plugin, "signal", None)
+    try:
+        return (path / "ready").read_bytes() if path is not None else None
+    except OSError:
+        return None
+
+
+def _wait_for_change(plugin, before: bytes | None, limit: float = 600) -> None:
+    if getattr(plugin, "signal", None) is None:
+        raise RuntimeError("a page shows 'running' but the plugin has no reload signal (on_serve not called?)")
+    deadline = time.monotonic() + limit
+    while _signal(plugin) == before:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the plugin never signalled that the runs were done")
+        time.sleep(0.005)
 
 
 def edit_suffix(path: Path, n: int) -> bytes:

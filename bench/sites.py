@@ -5,10 +5,11 @@ Layout of a generated project (under bench/out/, git-ignored):
     snippets/pNN/NAME.txt   doctest snippets, outputs written by the record command
     snippets/conftest.py    copied from the repository, so pytest runs them as `make test` does
     pytest.ini              the repository's pytest settings, pointed at snippets/
-    floor.yml    docs-floor/    outputs pasted as code blocks, no plugin that executes
-    snipdoc.yml  docs-snipdoc/  `::: snippet` directives, run by the snipdoc plugin
-    mdexec.yml   docs-mdexec/   the same code run by markdown-exec
-    jupyter.yml  docs-jupyter/  one notebook per page, executed by mkdocs-jupyter
+    floor.yml     docs-floor/    outputs pasted as code blocks, no plugin that executes
+    snipdoc.yml   docs-snipdoc/  `::: snippet` directives, run by snipdoc with two workers (jobs: 2)
+    snipdoc1.yml  docs-snipdoc/  the same pages, one worker (jobs: 1)
+    mdexec.yml    docs-mdexec/   the same code run by markdown-exec
+    jupyter.yml   docs-jupyter/  one notebook per page, executed by mkdocs-jupyter
 
 Every variant shares one theme and set of Markdown extensions (those of the
 repository's mkdocs.yml), so the differences measured are the execution
@@ -46,7 +47,7 @@ theme:
     - content.code.copy
     - navigation.sections
 markdown_extensions:
-  - admonition
+{extensions}  - admonition
   - attr_list
   - md_in_html
   - pymdownx.details
@@ -58,9 +59,15 @@ markdown_extensions:
       permalink: true
 """
 
+# snipdoc's settings belong to its Markdown extension; the plugin adds what needs MkDocs' hooks.
+SNIPDOC_EXTENSION = ("  - snipdoc.extension:\n      snippets_dir: snippets\n"
+                     "      cache_dir: cache/{variant}\n      jobs: {jobs}\n")
+JOBS = {"snipdoc": 2, "snipdoc1": 1}  # variant -> snippets run at once on a cache miss
+
 PLUGINS = {
     "floor": "plugins:\n  - search\n",
-    "snipdoc": "plugins:\n  - search\n  - snipdoc:\n      snippets_dir: snippets\n      cache_dir: cache/snipdoc\n",
+    "snipdoc": "plugins:\n  - search\n  - snipdoc\n",
+    "snipdoc1": "plugins:\n  - search\n  - snipdoc\n",
     "mdexec": "plugins:\n  - search\n  - markdown-exec\n",
     # allow_errors stays false as in the real site; cells that show an error on
     # purpose carry the raises-exception tag instead.
@@ -92,9 +99,8 @@ class Project:
     def snippets_dir(self) -> Path:
         return self.root / "snippets"
 
-    @property
-    def snipdoc_cache(self) -> Path:
-        return self.root / "cache" / "snipdoc"
+    def snipdoc_cache(self, variant: str = "snipdoc") -> Path:
+        return self.root / "cache" / variant
 
     @property
     def jupyter_cache(self) -> Path:
@@ -159,11 +165,16 @@ def _write_pytest_ini(root: Path) -> None:
 
 
 def _write_variant(project: Project, variant: str, snippets: dict[str, Snippet], jupyter_pages: int | None) -> None:
-    docs = project.root / f"docs-{variant}"
-    docs.mkdir(parents=True)
+    pages = "snipdoc" if variant in JOBS else variant  # both snipdoc variants build the same pages
+    docs = project.root / f"docs-{pages}"
     plugins = PLUGINS[variant].format(cache=project.jupyter_cache)
+    extensions = SNIPDOC_EXTENSION.format(variant=variant, jobs=JOBS[variant]) if variant in JOBS else ""
     project.config(variant).write_text(
-        COMMON_CONFIG.format(docs=docs.name, site=project.site(variant).name) + plugins, encoding="utf-8")
+        COMMON_CONFIG.format(docs=docs.name, site=project.site(variant).name, extensions=extensions) + plugins,
+        encoding="utf-8")
+    if docs.exists():
+        return
+    docs.mkdir(parents=True)
     (docs / "index.md").write_text("# 基准\n\n同样的例子，四种构建方式。\n", encoding="utf-8")
     for i, (page, names) in enumerate(project.pages.items()):
         if variant == "jupyter":
@@ -186,12 +197,13 @@ def _intro(name: str) -> str:
 
 def recorded_cells(snippet: Snippet) -> list[tuple[str, str, bool]]:
     """(code, output, is_error) as the site shows them, from the recorded outputs."""
-    return render.cells(snippet.examples, [{"got": e.want} for e in snippet.examples])
+    runs = [{"status": "ok", "got": e.want} for e in snippet.examples]
+    return [(c.code, c.output, c.is_error) for c in render.cells(snippet.examples, runs)]
 
 
 def _section(variant: str, name: str, snippet: Snippet) -> str:
     parts = [_intro(name)]
-    if variant == "snipdoc":
+    if variant in JOBS:
         parts.append(f"::: snippet {name}")
     elif variant == "floor":
         for code, output, _ in recorded_cells(snippet):

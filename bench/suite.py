@@ -19,6 +19,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from snipdoc import reference
+
 from . import measure
 from .sites import REPO, Project
 
@@ -40,8 +42,10 @@ class Samples:
 
 
 class Suite:
-    def __init__(self, project: Project, edit: str, edits: int, log) -> None:
+    def __init__(self, project: Project, edit: str, edits: int, log, equivalence_sample: int = 0) -> None:
         self.project = project
+        self.equivalence_sample = equivalence_sample  # files the equivalence proof runs (0: all)
+        self.equivalence_measured = 0
         self.edit = edit  # the snippet an author edits under serve
         self.edits = edits  # edits per serve session after the first
         self.log = log
@@ -56,16 +60,24 @@ class Suite:
         self.samples.add("floor", self._build("floor"))
 
     def snipdoc(self) -> None:
-        shutil.rmtree(self.project.snipdoc_cache, ignore_errors=True)
+        """Two snippets at once (jobs: 2): cold, then warm."""
+        shutil.rmtree(self.project.snipdoc_cache("snipdoc"), ignore_errors=True)
         self.samples.add("cold", self._build("snipdoc"))
         self.samples.add("warm", self._build("snipdoc"))
+
+    def snipdoc1(self) -> None:
+        """One snippet at a time (jobs: 1), cold."""
+        shutil.rmtree(self.project.snipdoc_cache("snipdoc1"), ignore_errors=True)
+        self.samples.add("cold_j1", self._build("snipdoc1"))
 
     def serve(self) -> None:
         # A session starts with the cache of earlier builds, as an author's does.
         answers = self._serve("snipdoc", self.project.snippets_dir / self.edit,
                               ["edit"] * (1 + self.edits) + ["build"])
         start, first, *edits, noop = answers
-        if start["runs"] or first["worker_starts"] != 1 or any(e["worker_starts"] != 1 for e in edits):
+        # One fork server for the whole session, and one run per edit.
+        if start["runs"] or any(a["server_starts"] != 1 for a in answers) or \
+                [a["runs"] for a in answers] != list(range(len(answers) - 1)) + [len(answers) - 2]:
             raise RuntimeError(f"serve did not run as expected: {answers}")
         self.samples.seconds["serve_start"].append(start["seconds"])
         self.samples.seconds["serve_first_edit"].append(first["seconds"])
@@ -87,31 +99,53 @@ class Suite:
 
     def compute(self) -> None:
         files = [str(f) for f in self.project.snippet_files]
-        run = measure.run([PYTHON, "-m", "bench.compute", str(self.project.snippets_dir), *files], REPO, ENV)
+        # In the reference environment, as the fork server runs.
+        run = measure.run([PYTHON, "-m", "bench.compute", str(self.project.snippets_dir), *files], REPO,
+                          reference.environment(self.project.snippets_dir))
         report = json.loads(run.output.strip().splitlines()[-1])
         if report["failures"]:
             raise RuntimeError(f"snippets failed when run directly: {report['failures'][:5]}")
-        for key in ("run", "restore", "import_torch"):
+        for key in ("run", "import"):
             self.samples.seconds[f"compute_{key}"].append(report[f"{key}_wall"])
             self.samples.cpu[f"compute_{key}"].append(report[f"{key}_cpu"])
+
+    def isolation(self) -> None:
+        count = len(self.project.snippet_files)
+        run = measure.run([PYTHON, "-m", "bench.isolation", str(count), "1"], REPO, ENV)
+        report = json.loads(run.output.strip().splitlines()[-1])
+        self.samples.seconds["isolation"].append(report["wall"])
+        self.samples.cpu["isolation"].append(report["cpu"])
+
+    def equivalence(self) -> None:
+        """The reference command for every snippet, or for an evenly spread sample of
+        them, the time then scaled to all: each file's run is independent of the others."""
+        files = self.project.snippet_files
+        sample = files[::-(-len(files) // self.equivalence_sample)] if self.equivalence_sample else files
+        run = measure.run([PYTHON, "-m", "bench.equivalence", str(self.project.snippets_dir), *map(str, sample)],
+                          REPO, ENV)
+        scale = len(files) / len(sample)
+        self.samples.seconds["equivalence"].append(run.seconds * scale)
+        self.samples.cpu["equivalence"].append(run.cpu * scale)
+        self.equivalence_measured = len(sample)
 
     def pytest(self) -> None:
         run = measure.run([PYTHON, "-m", "pytest", "-q"], self.project.root, ENV)
         self.samples.add("pytest", run)
 
-    UNITS = ("torch_import", "floor", "snipdoc", "serve", "serve_floor", "mdexec", "jupyter", "compute", "pytest")
+    UNITS = ("torch_import", "floor", "snipdoc", "snipdoc1", "serve", "serve_floor", "mdexec", "jupyter",
+             "compute", "isolation", "equivalence", "pytest")
     # Figures for comparison, not held to targets: fewer rounds keep the run short.
-    COMPARISONS = ("serve_floor", "mdexec", "jupyter")
+    COMPARISONS = ("serve_floor", "mdexec", "jupyter", "isolation")
 
     # -- running ---------------------------------------------------------------
 
     def warm_up(self) -> None:
-        """One untimed pass that fills the OS file cache and jieba's dictionary cache.
-        (The first serve session finds a complete snipdoc cache because the first
-        round's order puts the snipdoc unit before the serve unit.)"""
+        """One untimed pass that fills the OS file cache and jieba's dictionary cache,
+        and snipdoc's cache, which a serve session starts with."""
         self.log("  warm-up (not counted)")
         self._build("floor")
         measure.run([PYTHON, "-c", "import torch"], REPO, ENV)
+        self._build("snipdoc")
 
     def rounds(self, n: int, comparison_rounds: int) -> Samples:
         self.warm_up()

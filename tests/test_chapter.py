@@ -105,7 +105,9 @@ DRIFT = {
 
 # Topics the chapter teaches beyond the notebook -> (snippet, text it must contain).
 TOPICS = {
-    "sigmoid-saturation": ("ch12/sigmoid_saturation.txt", ["s.sum().backward()", "0.0000e+00, 0.0000e+00])", "tensor(16.6400)"]),
+    "sigmoid-saturation": ("ch12/sigmoid_saturation.txt", ["s.sum().backward()", "0.0000e+00, 0.0000e+00])",
+                                                           "24 * math.log(2)", "torch.finfo(torch.float32).max"]),
+    "tanh-saturation": ("ch12/tanh_saturation.txt", ["y.sum().backward()", "tensor([0.0000e+00, 1.8155e-04"]),
     "dead-relu": ("ch12/relu_dead.txt", ["layer.weight.grad", "[[ 0.0000,  0.0000,  0.0000]"]),
     "leaky-relu": ("ch12/leaky_relu.txt", ["F.leaky_relu(x)"]),
     "elu": ("ch12/elu.txt", ["F.elu(x)"]),

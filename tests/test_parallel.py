@@ -1,0 +1,100 @@
+"""A cold build that runs two snippets at once writes the same site, byte for
+byte, as one that runs them one at a time."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+MKDOCS_YML = """\
+site_name: t
+theme:
+  name: material
+  language: zh
+  font: false
+markdown_extensions:
+  - snipdoc.extension:
+      jobs: {jobs}
+  - pymdownx.superfences
+  - pymdownx.highlight
+plugins:
+  - search
+  - snipdoc
+"""
+
+# Two snippets that only run together if two children run at once: each leaves a
+# mark and waits for the other's. What each saw goes to a file, not to its output,
+# so the page is the same either way.
+MEET = """\
+>>> import os, time
+>>> here, other = {here!r}, {other!r}
+>>> open(here, "w").close()
+>>> deadline = time.monotonic() + 4
+>>> while not os.path.exists(other) and time.monotonic() < deadline:
+...     time.sleep(0.01)
+>>> _ = open(here + ".saw", "w").write(str(os.path.exists(other)))
+"""
+
+SNIPPETS = {
+    "tensor.txt": ">>> import torch\n>>> _ = torch.manual_seed(0)\n>>> torch.rand(2, 3)\n"
+                  ">>> torch.softmax(torch.linspace(-1, 1, 4), dim=0)\n",
+    "error.txt": ">>> import torch\n>>> w = torch.full([1], 2)\n>>> w.requires_grad_()\n"
+                 "Traceback (most recent call last):\n",
+    "figure.txt": ">>> import torch\n>>> import matplotlib.pyplot as plt\n>>> x = torch.linspace(-4, 4, 50)\n"
+                  ">>> fig, ax = plt.subplots(figsize=(3, 2))\n>>> _ = ax.plot(x, torch.sigmoid(x), label='sigmoid')\n"
+                  ">>> _ = ax.legend()\n>>> print('drawn')\n",
+}
+
+
+def _build(root: Path, jobs: int) -> tuple[dict[str, bytes], list[str]]:
+    (root / "mkdocs.yml").write_text(MKDOCS_YML.format(jobs=jobs), encoding="utf-8")
+    shutil.rmtree(root / ".cache", ignore_errors=True)
+    shutil.rmtree(root / "site", ignore_errors=True)
+    meet = root / "meet"
+    shutil.rmtree(meet, ignore_errors=True)
+    meet.mkdir()
+    run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=root, capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "NO_MKDOCS_2_WARNING": "1",
+                                                      "SOURCE_DATE_EPOCH": "1700000000"})
+    assert run.returncode == 0, run.stderr
+    assert "snippets: 5 executed, 0 from the cache" in run.stderr, run.stderr
+    site = root / "site"
+    files = {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+    return files, [(meet / f"{name}.saw").read_text() for name in ("a", "b")]
+
+
+def test_two_at_once_builds_the_same_site_as_one_at_a_time(tmp_path):
+    root = tmp_path
+    meet = root / "meet"
+    snippets = dict(SNIPPETS)
+    snippets["meet_a.txt"] = MEET.format(here=str(meet / "a"), other=str(meet / "b"))
+    snippets["meet_b.txt"] = MEET.format(here=str(meet / "b"), other=str(meet / "a"))
+    (root / "snippets").mkdir()
+    for name, text in snippets.items():
+        (root / "snippets" / name).write_text(text, encoding="utf-8")
+    (root / "docs").mkdir()
+    # The meeting snippets come first, so two children start them together.
+    (root / "docs" / "index.md").write_text(
+        "# 首页\n\n::: snippet meet_a.txt\n\n::: snippet meet_b.txt\n\n::: snippet tensor.txt\n", encoding="utf-8")
+    (root / "docs" / "more.md").write_text(
+        "# 更多\n\n::: snippet figure.txt\n\n::: snippet error.txt\n", encoding="utf-8")
+    (root / "mkdocs.yml").write_text(MKDOCS_YML.format(jobs=2), encoding="utf-8")
+    recorded = [str(root / "snippets" / name) for name in SNIPPETS]
+    record = subprocess.run([sys.executable, "-m", "snipdoc", "record", *recorded], cwd=root,
+                            capture_output=True, text=True, timeout=300)
+    assert record.returncode == 0, record.stderr
+
+    one, met_one = _build(root, jobs=1)
+    two, met_two = _build(root, jobs=2)
+
+    assert met_two == ["True", "True"], "jobs: 2 did not run two snippets at once"
+    assert met_one != ["True", "True"], "jobs: 1 ran two snippets at once"
+    more = one["more/index.html"].decode()
+    assert "<svg" in more or "data:image/svg+xml" in more, "the figure is missing"
+    assert "only Tensors of floating point dtype can require gradients" in more
+    assert sorted(two) == sorted(one)
+    differ = [name for name in one if one[name] != two[name]]
+    assert not differ, f"files differ between jobs: 1 and jobs: 2: {differ}"
