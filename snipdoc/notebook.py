@@ -88,6 +88,7 @@ def add_to_files(pages: list[str], files, config, engine: Engine, folder: Path, 
         urls = _NotebookUrls(uri, config)
 
         def link(path: str, page=page, urls=urls) -> str | None:
+            path = path or posixpath.basename(page)  # "#section": a section of this page
             target = files.get_file_from_path(posixpath.normpath(posixpath.join(posixpath.dirname(page), path)))
             return None if target is None else urls.outside(target.url) or ""
 
@@ -320,8 +321,10 @@ def rewrite_links(text: str, link: Callable[[str], str | None]) -> str:
     """Relative links (``index.md``, ``img/a.png``) as URLs that work from the notebook."""
     def repl(m: re.Match) -> str:
         target = m.group(2)
-        if re.match(r"^([a-zA-Z][\w+.-]*:|#|/)", target):
+        if re.match(r"^([a-zA-Z][\w+.-]*:|/)", target):
             return m.group(0)
+        # "#section" too: a notebook's own heading anchors are not the site's, so it
+        # links to the section on the site, or (with no site address) is plain text.
         path, hash_, fragment = target.partition("#")
         url = link(path)
         if url == "" and not m.group(1).startswith("!"):
