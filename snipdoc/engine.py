@@ -16,7 +16,6 @@ from pathlib import Path
 from . import cache, reference
 from .forkserver import Pool
 from .parse import Snippet, SnippetError, parse_snippet
-from .run import TRACEBACK_HEADER
 
 RECORD_HINT = "make record FILES={}"
 
@@ -173,6 +172,3 @@ def diff(want: str, got: str, where: str, labels: tuple[str, str] = ("recorded",
         fromfile=f"{where} ({labels[0]})", tofile=f"{where} ({labels[1]})", lineterm="\n",
     )
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines).rstrip("\n")
-
-
-__all__ = ["Engine", "diff", "TRACEBACK_HEADER"]
