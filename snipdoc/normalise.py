@@ -14,7 +14,9 @@ import re
 
 ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{4,}\b")
 _NUMBER = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+|nan|inf)"
-_NUMBERS = re.compile(rf"{_NUMBER}(?:[\s,]*{_NUMBER})*")
+# torch pads a row of numbers with a space when another row has a minus sign: the
+# padding after a bracket belongs to the masked run, or "[[ 8.4e+25," and "[[0.," differ.
+_NUMBERS = re.compile(rf"(?:(?<=[\[(])[ \t]+)?{_NUMBER}(?:[\s,]*{_NUMBER})*")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Constructors that return uninitialised memory: what they print is whatever was there.
 UNINITIALISED = re.compile(
