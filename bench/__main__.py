@@ -36,9 +36,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="pages of the large site that mkdocs-jupyter builds (default 2)")
     parser.add_argument("--full", action="store_true", help="mkdocs-jupyter on every page of the large site")
     parser.add_argument("--small-only", action="store_true", help="skip the 1,000-snippet site")
-    parser.add_argument("--equivalence-sample", type=int, default=40, metavar="N",
-                        help="snippets of a site that the equivalence proof runs, evenly spread, the time then "
-                             "scaled to all of them (default 40; 0: all, about 20 minutes at 1,000 on 2 cores)")
     parser.add_argument("--make-test", action="store_true",
                         help="also time the repository's whole `make test` once, after the rounds (several minutes)")
     parser.add_argument("--make-test-timeout", type=float, default=1800, metavar="SECONDS",
@@ -60,15 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     for name, title, short, pages, per_page, jupyter_pages, rounds, edit, edits, comparisons in plans:
         log(f"{title}: generating the sites")
         project = generate(OUT / name, pages, per_page, jupyter_pages, log=lambda m: log("  " + m))
-        suite = Suite(project, edit, edits, log, args.equivalence_sample)
+        suite = Suite(project, edit, edits, log)
         samples = suite.rounds(rounds, comparisons)
-        scales.append(report.Scale(title, short, samples, rounds, pages, jupyter_pages, suite.equivalence_measured,
-                                   pages * per_page))
+        scales.append(report.Scale(title, short, samples, rounds, pages, jupyter_pages, pages * per_page))
 
     make_test = None
     if args.make_test:
         log("the repository's `make test`, once")
-        make_test = measure.run(["make", "test"], REPO, dict(ENV, PYTEST_ARGS="-q"), check=False,
+        make_test = measure.run(["make", "test"], REPO, dict(ENV, PYTEST_ARGS="-q", SNIPDOC_PROVE_ALL="1"), check=False,
                                 timeout=args.make_test_timeout)
         log(make_test.output.strip().splitlines()[-1] if make_test.output.strip() else "(no output)")
 

@@ -58,11 +58,9 @@ def main() -> None:
 def breakdown(n: int = 40) -> None:
     """CPU time per child of each step of the fork server's path, cumulative, each
     measured over n children of a process that imported what the server imports."""
-    import matplotlib.pyplot  # noqa: F401
-    import numpy  # noqa: F401
-    import torch  # noqa: F401
-
     from snipdoc import forkserver, run
+
+    forkserver.prepare()
 
     def fresh(cwd, folder, channel):
         os.setsid()

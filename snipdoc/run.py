@@ -127,7 +127,7 @@ def elide_traceback(tb: str) -> str:
 
 def run_file(path: str, root: str, output_limit: int, send) -> dict:
     """Run the snippet at path (absolute) as the child's whole job."""
-    deps = _watch_reads(Path(root), Path(os.getcwd()), Path(path), send)
+    reads, imported = _watch_reads(Path(root), Path(os.getcwd()), Path(path), send)
     start = time.monotonic()
     # As doctest.testfile(path, module_relative=False) reads and names it.
     text, filename = doctest._load_testfile(path, None, False, "utf-8")
@@ -138,7 +138,7 @@ def run_file(path: str, root: str, output_limit: int, send) -> dict:
     elapsed = time.monotonic() - start
     for outcome in runner.outcomes:
         _limit(outcome, output_limit)
-    return {"examples": runner.outcomes, "deps": _hashes(deps, Path(root)), "elapsed": elapsed,
+    return {"examples": runner.outcomes, "deps": _hashes(reads, imported, Path(root)), "elapsed": elapsed,
             "max_output": max((len(o["got"]) for o in runner.outcomes), default=0)}
 
 
@@ -152,14 +152,19 @@ def _limit(outcome: dict, output_limit: int) -> None:
         outcome["error"] = f"output is {size:,} characters, over the limit of {output_limit:,} (output_limit)"
 
 
-def _watch_reads(root: Path, scratch: Path, snippet: Path, send) -> set[str]:
+def _watch_reads(root: Path, scratch: Path, snippet: Path, send) -> tuple[set[str], set[str]]:
     """Project files the run opens for reading (data files, helper modules), each
-    also sent at once, so a run that is killed still names what it read."""
+    also sent at once, so a run that is killed still names what it read; and the
+    names of the modules it imports."""
     seen: set[str] = set()
+    imported: set[str] = set()
     skip = (str(scratch) + os.sep, sys.prefix + os.sep, str(snippet))
     prefix = str(root) + os.sep
 
     def hook(event, args):
+        if event == "import":
+            imported.add(args[0])
+            return
         if event != "open" or not isinstance(args[0], (str, bytes, os.PathLike)):
             return
         mode, flags = args[1], args[2]
@@ -174,13 +179,15 @@ def _watch_reads(root: Path, scratch: Path, snippet: Path, send) -> set[str]:
             send("read", os.path.relpath(path, root))
 
     sys.addaudithook(hook)
-    return seen
+    return seen, imported
 
 
-def _hashes(seen: set[str], root: Path) -> dict[str, str]:
-    # A module loaded from its .pyc is never opened as source: add what was imported.
-    for module in list(sys.modules.values()):
-        file = getattr(module, "__file__", None)
+def _hashes(seen: set[str], imported: set[str], root: Path) -> dict[str, str]:
+    # A module loaded from its .pyc is never opened as source: add what the snippet imported.
+    # Only those: looking at every module in sys.modules would touch (and copy) pages all
+    # over the heap this process shares with the server.
+    for name in imported:
+        file = getattr(sys.modules.get(name), "__file__", None)
         if file and os.path.abspath(file).startswith(str(root) + os.sep) and not file.startswith(sys.prefix + os.sep):
             seen.add(os.path.abspath(file))
     out = {}

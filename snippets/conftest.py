@@ -6,7 +6,11 @@ changes dies with its copy, as in the build's engine (snipdoc/forkserver.py).
 Reports come back the way pytest-xdist sends them between processes. The
 snippets are collected before tests/ (pyproject's testpaths), so the forks
 happen while pytest has no other thread (browser tests start some), and a
-copy that hangs anyway is stopped after TIMEOUT seconds."""
+copy that hangs anyway is stopped after TIMEOUT seconds.
+
+With two or more CPUs the next item's copy is started while the current one
+runs (this process does nothing between the two forks that a copy could see),
+so two snippets run at once and reports still come in pytest's order."""
 
 import json
 import os
@@ -25,31 +29,32 @@ import torch
 from _pytest.reports import TestReport
 from _pytest.runner import runtestprotocol
 
+from snipdoc import forkserver
+
+TIMEOUT = 120  # seconds one snippet may run here
+AHEAD = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) > 1
+
+# numpy builds its seeding machinery on the first seed(): once here, not in every copy.
+numpy.random.seed()
+_copies = {}  # item -> (pid, read end of its pipe, its folder, when it started)
+_order = {}  # item -> the item after it
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item, nextitem):
     if not isinstance(item, pytest.DoctestItem):
         return None
+    if not _order:
+        items = item.session.items
+        _order.update(zip(items, items[1:] + [None]))
+        if sum(isinstance(i, pytest.DoctestItem) for i in items) >= forkserver.COLLAPSE_AT:
+            forkserver.huge_pages()
     hook = item.ihook
     hook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
-    folder = tempfile.mkdtemp(prefix="snippet-")
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the copy: run the item, send its reports, leave without cleanup
-        os.close(read)
-        try:
-            _fresh(folder)
-            # The real next item: with None, the copy would also tear down session fixtures
-            # (a server whose thread exists only in the parent), and wait forever.
-            reports = runtestprotocol(item, log=False, nextitem=nextitem)
-            data = json.dumps([item.config.hook.pytest_report_to_serializable(config=item.config, report=r)
-                               for r in reports]).encode()
-            with os.fdopen(write, "wb") as f:
-                f.write(data)
-        finally:
-            os._exit(0)
-    os.close(write)
-    data = _read_until(read, time.monotonic() + TIMEOUT)
+    pid, read, folder, started = _copies.pop(item, None) or _start(item, nextitem)
+    if AHEAD and isinstance(nextitem, pytest.DoctestItem) and nextitem not in _copies:
+        _copies[nextitem] = _start(nextitem, _order.get(nextitem))
+    data = _read_until(read, started + TIMEOUT)
     if data is None:  # a hang: stop it, as the build's engine does
         os.kill(pid, signal.SIGKILL)
         data = b""
@@ -68,14 +73,42 @@ def pytest_runtest_protocol(item, nextitem):
     return True
 
 
-TIMEOUT = 120  # seconds one snippet may run here
+def pytest_sessionfinish():
+    """Copies started ahead for items a stopped session (-x) never reached."""
+    for pid, read, folder, _ in _copies.values():
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(read)
+        shutil.rmtree(folder, ignore_errors=True)
+    _copies.clear()
+
+
+def _start(item, nextitem):
+    folder = tempfile.mkdtemp(prefix="snippet-")
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the copy: run the item, send its reports, leave without cleanup
+        os.close(read)
+        try:
+            _fresh(folder)
+            # The real next item: with None, the copy would also tear down session fixtures
+            # (a server whose thread exists only in the parent), and wait forever.
+            reports = runtestprotocol(item, log=False, nextitem=nextitem)
+            data = json.dumps([item.config.hook.pytest_report_to_serializable(config=item.config, report=r)
+                               for r in reports]).encode()
+            with os.fdopen(write, "wb") as f:
+                f.write(data)
+        finally:
+            os._exit(0)
+    os.close(write)
+    return pid, read, folder, time.monotonic()
 
 
 def _read_until(fd, deadline):
     chunks = []
     while True:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
+        # Past the deadline, what a copy started ahead already wrote is still read.
+        if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
             return None
         chunk = os.read(fd, 1 << 16)
         if not chunk:
