@@ -4,6 +4,7 @@ byte, as one that runs them one at a time."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -98,3 +99,43 @@ def test_two_at_once_builds_the_same_site_as_one_at_a_time(tmp_path):
     assert sorted(two) == sorted(one)
     differ = [name for name in one if one[name] != two[name]]
     assert not differ, f"files differ between jobs: 1 and jobs: 2: {differ}"
+
+
+def _anon_huge_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("AnonHugePages:"))
+
+
+def test_a_long_queue_moves_the_server_to_huge_pages_and_prints_the_same(tmp_path):
+    """A queue of COLLAPSE_AT snippets or more makes the server back its heap with huge
+    pages; each snippet prints what it prints when run alone."""
+    from snipdoc import forkserver
+    from snipdoc.engine import Engine
+
+    (tmp_path / "snippets").mkdir()
+    count = forkserver.COLLAPSE_AT + 6
+    for i in range(count):
+        (tmp_path / "snippets" / f"s{i:03d}.txt").write_text(
+            f">>> import torch, numpy\n>>> _ = torch.manual_seed({i})\n>>> torch.rand(3)\n"
+            f">>> numpy.random.default_rng({i}).random(2)\n", encoding="utf-8")
+    outputs = []
+    for prefetch in (True, False):
+        engine = Engine(tmp_path / "snippets", tmp_path / f"cache-{prefetch}", timeout=30)
+        try:
+            snippets = [engine.load(f"s{i:03d}.txt") for i in range(count)]
+            if prefetch:  # all queued at once
+                [f.result() for f in engine.prefetch(snippets)]
+                huge = _anon_huge_kb(engine.pool.proc.pid)
+            outputs.append([[e["got"] for e in engine.result(s)["examples"]] for s in snippets])
+            if not prefetch:  # one at a time: the queue never grew
+                alone = _anon_huge_kb(engine.pool.proc.pid)
+        finally:
+            engine.close()
+    assert outputs[0] == outputs[1] and all(o[2].startswith("tensor([") for o in outputs[0])
+    thp = Path("/sys/kernel/mm/transparent_hugepage/enabled")
+    mode = thp.read_text() if thp.exists() else "[never]"
+    release = tuple(int(x) for x in re.findall(r"\d+", os.uname().release)[:2])
+    if "[never]" not in mode and release >= (6, 1):  # where Linux can (this project's CI can)
+        assert huge > 0
+    if "[madvise]" in mode:  # huge pages only where asked for: the short queue never asked
+        assert alone == 0
