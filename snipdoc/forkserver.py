@@ -7,7 +7,9 @@ sys.path, a new empty working folder, stdin at /dev/null, no inherited file
 descriptors, fresh random seeds), runs the snippet, reports and exits.
 Whatever a snippet changes dies with its child, so there is no list of state
 to reset. No torch operation runs in the server, so no thread pool exists
-when it forks (tests/test_isolation.py checks the thread count).
+when it forks (tests/test_isolation.py checks the thread count). Where fork
+is unsafe (macOS), the server forks nothing and hands each request to a fresh
+interpreter started ahead instead (spares.py).
 
 Up to ``jobs`` children run at once. A child that outlives the timeout is
 killed with its process group; its scratch folder is removed however it ends.
@@ -32,6 +34,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from . import reference
+from .spares import Spares, mode, spare_main
 
 log = logging.getLogger("mkdocs.plugins.snipdoc")
 SLOW = 5.0  # seconds after which a running snippet is named in the log
@@ -76,7 +79,7 @@ class Pool:
             return
         self.scratch = tempfile.mkdtemp(prefix="snipdoc-")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "snipdoc.forkserver", self.scratch, str(self.jobs), str(self.timeout)],
+            [sys.executable, "-m", "snipdoc.forkserver", self.scratch, str(self.jobs), str(self.timeout), mode()],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=self.scratch,
             env=reference.environment(self.snippets_dir),
         )
@@ -137,8 +140,9 @@ class _Child:
         self.reads: set[str] = set()
 
 
-def serve(scratch: str, jobs: int, timeout: float) -> None:
-    """Server loop: requests on stdin, ``[id, event, value]`` lines on stdout."""
+def serve(scratch: str, jobs: int, timeout: float, spares: Spares | None = None) -> None:
+    """Server loop: requests on stdin, ``[id, event, value]`` lines on stdout.
+    With spares, each snippet runs in a fresh interpreter instead of a fork."""
     reply = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # a stray write to fd 1 must not corrupt the replies
     queue: list[dict] = []
@@ -148,11 +152,11 @@ def serve(scratch: str, jobs: int, timeout: float) -> None:
     while True:
         while queue and len(children) < jobs:
             request = queue.pop(0)
-            child = _fork(request, scratch, timeout)
+            child = _start(request, scratch, timeout, spares)
             children[child.fd] = child
             reply.write(json.dumps([child.rid, "start", None]) + "\n")
             reply.flush()
-        if not collapsed and len(queue) >= COLLAPSE_AT:  # while the first children run
+        if not collapsed and spares is None and len(queue) >= COLLAPSE_AT:  # while the first children run
             huge_pages()
             collapsed = True
         wait = min((c.deadline for c in children.values()), default=None)
@@ -194,10 +198,13 @@ def serve(scratch: str, jobs: int, timeout: float) -> None:
                 _finish(child, reply, f"timed out after {timeout:g} s (timeout); the snippet was stopped")
 
 
-def _fork(request: dict, scratch: str, timeout: float) -> _Child:
+def _start(request: dict, scratch: str, timeout: float, spares: Spares | None) -> _Child:
     folder = os.path.join(scratch, str(request["id"]))
     cwd = os.path.join(folder, "cwd")
     os.makedirs(cwd)
+    if spares is not None:
+        pid, read = spares.take({**request, "folder": folder, "cwd": cwd})
+        return _Child(request["id"], pid, read, folder, time.monotonic() + timeout)
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover  (the child)
@@ -311,9 +318,17 @@ def prepare() -> None:
 
 
 def main() -> None:
-    scratch, jobs, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-    prepare()
-    serve(scratch, jobs, timeout)
+    if sys.argv[1] == "--spare":
+        return spare_main()
+    scratch, jobs, timeout, how = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+    if how == "fork":
+        prepare()
+        return serve(scratch, jobs, timeout)
+    spares = Spares(jobs)
+    try:
+        serve(scratch, jobs, timeout, spares)
+    finally:
+        spares.close()
 
 
 if __name__ == "__main__":

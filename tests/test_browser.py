@@ -277,8 +277,14 @@ async (buttons) => {
     const box = cell || button.closest(".highlight");
     const next = box.nextElementSibling;
     const output = cell ? cell.querySelector(".jp-Cell-outputWrapper") : next && next.matches(".snippet-output") && next;
+    // The copy lands a moment after the click (later on a busy machine): wait up to 5 s.
+    let copied = "";
+    for (let wait = 0; wait < 250 && !copied; wait++) {
+      copied = await navigator.clipboard.readText();
+      if (!copied) await new Promise((done) => setTimeout(done, 20));
+    }
     copies.push({
-      copied: await navigator.clipboard.readText(),
+      copied,
       code: (cell ? cell.querySelector(".jp-InputArea pre") : document.querySelector(button.dataset.clipboardTarget)).textContent,
       python: box.matches(".language-python, .language-py") || !!box.querySelector(".hl-python"),
       output: output ? output.textContent : "",

@@ -144,27 +144,33 @@ def reference_run(path, tmp_path_factory) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
-def test_every_probe_prints_what_a_fresh_doctest_prints(project, tmp_path_factory):
-    engine = Engine(project / "snippets", project / ".cache", timeout=20, jobs=1)
+def differing(engine, pairs, project, tmp_path_factory) -> dict[str, str]:
+    """Each setter then its probe through the engine; the probes whose engine output
+    a fresh doctest does not accept, with what it printed."""
     probes, crashed = {}, {}
-    try:
-        for i, (name, (setter, probe)) in enumerate(PAIRS.items()):
-            probe = probe.replace("os_cpus()", str(os_cpus()))
-            (project / "snippets" / f"set{i}.txt").write_text(setter, encoding="utf-8")
-            path = project / "snippets" / f"probe{i}.txt"
-            path.write_text(probe, encoding="utf-8")
-            engine.result(engine.load(f"set{i}.txt"), use_cache=False)
-            result = engine.result(engine.load(f"probe{i}.txt"), use_cache=False)
-            if "crash" in result:
-                crashed[name] = result["crash"]
-                continue
-            path.write_text(filled(probe, [r["got"] for r in result["examples"]]), encoding="utf-8")
-            probes[name] = path
-    finally:
-        engine.close()
+    for i, (name, (setter, probe)) in enumerate(pairs.items()):
+        probe = probe.replace("os_cpus()", str(os_cpus()))
+        (project / "snippets" / f"set{i}.txt").write_text(setter, encoding="utf-8")
+        path = project / "snippets" / f"probe{i}.txt"
+        path.write_text(probe, encoding="utf-8")
+        engine.result(engine.load(f"set{i}.txt"), use_cache=False)
+        result = engine.result(engine.load(f"probe{i}.txt"), use_cache=False)
+        if "crash" in result:
+            crashed[name] = result["crash"]
+            continue
+        path.write_text(filled(probe, [r["got"] for r in result["examples"]]), encoding="utf-8")
+        probes[name] = path
     with ThreadPoolExecutor(max_workers=2) as pool:
         runs = dict(zip(probes, pool.map(lambda p: reference_run(p, tmp_path_factory), probes.values())))
-    differ = {name: run.stdout[-1500:] for name, run in runs.items() if run.returncode} | crashed
+    return {name: run.stdout[-1500:] for name, run in runs.items() if run.returncode} | crashed
+
+
+def test_every_probe_prints_what_a_fresh_doctest_prints(project, tmp_path_factory):
+    engine = Engine(project / "snippets", project / ".cache", timeout=20, jobs=1)
+    try:
+        differ = differing(engine, PAIRS, project, tmp_path_factory)
+    finally:
+        engine.close()
     assert not differ, f"{len(differ)} of {len(PAIRS)} probes differ from a fresh doctest:\n" + "\n".join(
         f"--- {name}\n{out}" for name, out in differ.items())
 
