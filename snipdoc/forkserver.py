@@ -323,12 +323,16 @@ def main() -> None:
     scratch, jobs, timeout, how = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
     if how == "fork":
         prepare()
-        return serve(scratch, jobs, timeout)
-    spares = Spares(jobs)
-    try:
-        serve(scratch, jobs, timeout, spares)
-    finally:
-        spares.close()
+        serve(scratch, jobs, timeout)
+    else:
+        spares = Spares(jobs)
+        try:
+            serve(scratch, jobs, timeout, spares)
+        finally:
+            spares.close()
+    # Every child is reaped and every reply written. The interpreter's teardown with
+    # torch imported takes about 0.6 s, and the build waits for the server to end.
+    os._exit(0)
 
 
 if __name__ == "__main__":
