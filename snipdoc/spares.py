@@ -40,10 +40,20 @@ class Spares:
 
     def take(self, request: dict) -> tuple[int, int]:
         """Give request to a spare: (its pid, the pipe its reports come on)."""
-        pid, send, reports = self.ready.popleft() if self.ready else _spawn()
+        while self.ready:
+            pid, send, reports = self.ready.popleft()
+            if os.waitpid(pid, os.WNOHANG) == (0, 0):
+                break
+            os.close(send)  # it died waiting (killed, or its imports failed)
+            os.close(reports)
+        else:
+            pid, send, reports = _spawn()
         data = json.dumps(request).encode()
-        while data:
-            data = data[os.write(send, data):]
+        try:
+            while data:
+                data = data[os.write(send, data):]
+        except BrokenPipeError:
+            pass  # it died just now: its report pipe ends at once, and the server says how it ended
         os.close(send)
         self.fill()
         return pid, reports

@@ -6,7 +6,9 @@ probes, timeouts and crashes handled the same way, no spare left behind."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,20 @@ def test_timeouts_and_crashes_fail_alone(spawn, tmp_path):
     assert "exited with code 3" in results["exit.txt"]["crash"]
     assert results["ok.txt"]["examples"][0]["got"] == "42\n"
     assert not os.path.exists(scratch)
+
+
+def test_a_spare_that_died_waiting_is_replaced(spawn, tmp_path):
+    (tmp_path / "snippets").mkdir()
+    (tmp_path / "snippets" / "ok.txt").write_text(">>> 6 * 7\n42\n", encoding="utf-8")
+    eng = engine(tmp_path)
+    try:
+        eng.pool.warm()
+        deadline = time.monotonic() + 30
+        while len(spare_pids()) < eng.pool.jobs and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for pid in spare_pids():
+            os.kill(pid, signal.SIGKILL)
+        result = eng.result(eng.load("ok.txt"), use_cache=False)
+    finally:
+        eng.close()
+    assert result["examples"][0]["got"] == "42\n", result
