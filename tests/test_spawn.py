@@ -109,8 +109,11 @@ def test_a_spare_that_died_waiting_is_replaced(spawn, tmp_path):
         deadline = time.monotonic() + 30
         while len(spare_pids()) < eng.pool.jobs and time.monotonic() < deadline:
             time.sleep(0.1)
-        for pid in spare_pids():
+        killed = spare_pids()
+        for pid in killed:
             os.kill(pid, signal.SIGKILL)
+        while killed & spare_pids() and time.monotonic() < deadline:  # dead (a zombie has no cmdline)
+            time.sleep(0.05)
         result = eng.result(eng.load("ok.txt"), use_cache=False)
     finally:
         eng.close()
