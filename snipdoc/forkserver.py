@@ -43,7 +43,7 @@ SLOW = 5.0  # seconds after which a running snippet is named in the log
 class Pool:
     def __init__(self, snippets_dir: Path, root: Path, jobs: int, timeout: float, output_limit: int) -> None:
         self.snippets_dir, self.root = snippets_dir, root
-        self.jobs = jobs or min(2, _cpus())
+        self.jobs = jobs or min(2, reference.cpus())
         self.timeout, self.output_limit = timeout, output_limit
         self.proc: subprocess.Popen | None = None
         self.scratch: str | None = None
@@ -124,9 +124,6 @@ class Pool:
                 proc.kill()
                 proc.wait()
 
-
-def _cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 # ---- the server side -------------------------------------------------------

@@ -48,10 +48,14 @@ def command(path: Path) -> list[str]:
     return [sys.executable, "-m", "doctest", str(Path(path).resolve())]
 
 
+def cpus() -> int:
+    """CPUs this process may run on (fewer than the machine's in a container or under taskset)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def keyed() -> dict:
     """What of the machine can change outputs without changing any file: part of the cache key."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"env": {k: os.environ.get(k) for k in KEYED}, "pinned": PINNED, "cpus": cpus}
+    return {"env": {k: os.environ.get(k) for k in KEYED}, "pinned": PINNED, "cpus": cpus()}
 
 
 # The platform the recorded outputs in snippets/ belong to: the one CI runs on.

@@ -29,10 +29,10 @@ import torch
 from _pytest.reports import TestReport
 from _pytest.runner import runtestprotocol
 
-from snipdoc import forkserver
+from snipdoc import forkserver, reference
 
 TIMEOUT = 120  # seconds one snippet may run here
-AHEAD = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) > 1
+AHEAD = reference.cpus() > 1
 
 # numpy builds its seeding machinery on the first seed(): once here, not in every copy.
 numpy.random.seed()

@@ -4,13 +4,14 @@ a failure reported against its own snippet, a hang stopped."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from snipdoc import reference
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTEST_INI = "[pytest]\ntestpaths = snippets\naddopts = --doctest-glob=*.txt -p no:cacheprovider\n"
@@ -41,7 +42,7 @@ def run_pytest(root: Path, snippets: dict[str, str], timeout_s: int | None = Non
                           capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to run two snippets at once")
+@pytest.mark.skipif(reference.cpus() < 2, reason="needs two CPUs to run two snippets at once")
 def test_two_snippets_run_at_once_and_report_in_order(tmp_path):
     meet = tmp_path / "meet"
     meet.mkdir()
