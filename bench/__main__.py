@@ -13,7 +13,7 @@ import sys
 import time
 from importlib import metadata
 
-from . import measure, report
+from . import browser_serve, measure, report
 from .sites import REPO, generate
 from .suite import ENV, Suite
 
@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="pages of the large site that mkdocs-jupyter builds (default 2)")
     parser.add_argument("--full", action="store_true", help="mkdocs-jupyter on every page of the large site")
     parser.add_argument("--small-only", action="store_true", help="skip the 1,000-snippet site")
+    parser.add_argument("--real-site-edits", type=int, default=3, metavar="N",
+                        help="edits of each kind timed on the real site under serve, in Chromium (default 3; 0 skips)")
     parser.add_argument("--make-test", action="store_true",
                         help="also time the repository's whole `make test` once, after the rounds (several minutes)")
     parser.add_argument("--make-test-timeout", type=float, default=1800, metavar="SECONDS",
@@ -68,8 +70,19 @@ def main(argv: list[str] | None = None) -> int:
                                 timeout=args.make_test_timeout)
         log(make_test.output.strip().splitlines()[-1] if make_test.output.strip() else "(no output)")
 
+    real_site = None
+    if args.real_site_edits:
+        log("the real site under serve, in Chromium")
+        real_site = browser_serve.measure(args.real_site_edits)
+
     today = len(list((REPO / "snippets").rglob("*.txt")))
     text = report.render(scales, environment(), make_test, today)
+    if real_site:
+        text += "\n\n" + "\n".join([
+            "The author's edit loop on the real site (`python -m bench.browser_serve`): a real `mkdocs serve` of a "
+            "copy of this repository's site with its caches, the chapter open in Chromium, and the seconds from "
+            "saving an edit until the browser painted the page that shows it.",
+            "", "| edit | median s | each edit, s |", "|---|---:|---|", *browser_serve.rows(real_site)])
     print(text)
     (OUT / "results.md").write_text(text + "\n", encoding="utf-8")
     (OUT / "results.json").write_text(json.dumps(

@@ -17,6 +17,7 @@ medians. Chromium is the one the browser tests use (tests/conftest.py finds it).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import socket
@@ -94,14 +95,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=60, help="seconds to wait for one edit to show")
     parser.add_argument("--log", type=Path, help="keep the server's log here, each line with its time")
     args = parser.parse_args(argv)
+    print("\n".join(rows(measure(args.edits, args.timeout, args.log))))
+    return 0
+
+
+def rows(results: dict[str, list[float]]) -> list[str]:
+    """Markdown table rows: the median of each kind of edit, and every edit's time."""
+    return [f"| the real site under serve, in Chromium: {kind} edit until the page shows it | "
+            f"{statistics.median(times):.2f} | {', '.join(f'{t:.2f}' for t in times)} |"
+            for kind, times in results.items()]
+
+
+def measure(edits: int = 3, timeout: float = 60, keep_log: Path | None = None) -> dict[str, list[float]]:
+    """Seconds from saving each edit until the browser painted the page that shows it."""
     sys.path.insert(0, str(REPO / "tests"))
     from conftest import CHROMIUM_ARGS, find_browser
     from playwright.sync_api import sync_playwright
 
     executable, how = find_browser()
     if executable is None:
-        print(how, file=sys.stderr)
-        return 2
+        raise SystemExit(how)
     results: dict[str, list[float]] = {"prose": [], "snippet": []}
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         root = Path(tmp)
@@ -111,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         server = subprocess.Popen([str(Path(sys.executable).parent / "mkdocs"), "serve", "-a", f"127.0.0.1:{port}"],
                                   cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   env={"NO_MKDOCS_2_WARNING": "1", "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
-                                       "HOME": tmp})
+                                       "HOME": tmp, **({"PYTHONPATH": os.environ["PYTHONPATH"]}
+                                                       if "PYTHONPATH" in os.environ else {})})
         started_at = time.perf_counter()
 
         def copy_log() -> None:  # each line with the seconds since serve started, for reading afterwards
@@ -131,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                 page = browser.new_page()
                 page.goto(f"http://127.0.0.1:{port}/ch12/", wait_until="load")
                 page_file, snippet_file = root / PAGE, root / SNIPPET
-                for i in range(args.edits):
+                for i in range(edits):
                     for kind in ("prose", "snippet"):
                         marker = f"{kind}{i}x{time.time_ns() % 10**6}"
                         if kind == "prose":
@@ -150,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                         target.write_text(edited, encoding="utf-8")
                         painted: list[float] = []
                         wait_for(lambda: painted.append(at) or True if (at := shown_at(page, shown)) else False,
-                                 args.timeout)
+                                 timeout)
                         elapsed = painted[0] / 1000 - saved if painted else float("inf")
                         results[kind].append(elapsed)
                         print(f"{kind} edit {i + 1}: {elapsed:.2f} s{'' if painted else ' (not shown)'}",
@@ -161,12 +175,9 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             server.wait(30)
             log.close()
-            if args.log:
-                shutil.copy(root / "serve.log", args.log)
-    for kind, times in results.items():
-        print(f"| real site under serve, in Chromium: {kind} edit until the page shows it | "
-              f"{statistics.median(times):.2f} s | {', '.join(f'{t:.2f}' for t in times)} |")
-    return 0
+            if keep_log:
+                shutil.copy(root / "serve.log", keep_log)
+    return results
 
 
 if __name__ == "__main__":
