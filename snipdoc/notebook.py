@@ -27,7 +27,7 @@ from urllib.parse import urljoin
 from markdown.extensions import toc
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import get_plugin_logger
-from mkdocs.structure.files import File
+from mkdocs.structure.files import File, InclusionLevel
 from mkdocs.utils import get_relative_url
 
 from . import cache, render
@@ -106,12 +106,33 @@ def add_to_files(pages: list[str], files, config, engine: Engine, folder: Path, 
             written[page] = Written(path, generated=False, pending=True)
         else:
             written[page] = plan.write()
+        # The plugin puts it in the nav (on_nav): listed in mkdocs.yml, it would be a dead
+        # link under engines that run no MkDocs plugins, such as Zensical.
         files.append(File(uri, src_dir=str(folder), dest_dir=config.site_dir,
-                          use_directory_urls=config.use_directory_urls))
+                          use_directory_urls=config.use_directory_urls, inclusion=InclusionLevel.NOT_IN_NAV))
     if written:
         fresh = sum(w.generated for w in written.values())
         log.info(f"notebooks: {fresh} generated, {len(written) - fresh} up to date")
     return written
+
+
+def add_to_nav(nav, notebooks: dict[str, "Written"], files, section: str, title: str) -> None:
+    """A nav section with each notebook page, titled after its chapter's title in the nav."""
+    from mkdocs.structure.nav import Section, _add_parent_links, _add_previous_and_next_links
+
+    titles = {p.file.src_uri: p.title for p in nav.pages}
+    pages = []
+    for page in notebooks:
+        file = files.get_file_from_path(notebook_uri(page))
+        if file is None or file.page is None:
+            continue
+        file.page.title = title.format(title=titles.get(page) or posixpath.splitext(posixpath.basename(page))[0])
+        pages.append(file.page)
+    if pages:
+        nav.items.append(Section(section, pages))
+        nav.pages = [p for p in nav.pages if p not in pages] + pages
+        _add_previous_and_next_links(nav.pages)
+        _add_parent_links(nav.items)
 
 
 class _NotebookUrls:

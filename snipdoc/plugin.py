@@ -44,6 +44,10 @@ class SnippetConfig(base.Config):
     """Pages (paths in docs_dir, e.g. ch12.md) also published as a Jupyter notebook at
     notebooks/<page>.ipynb, built from the page and its snippets' real outputs. List
     mkdocs-jupyter after snipdoc under plugins: it renders the notebooks as pages."""
+    notebooks_section = c.Type(str, default="Notebooks")
+    """The nav section the notebook pages are listed in, after the nav of mkdocs.yml."""
+    notebook_title = c.Type(str, default="{title} (notebook)")
+    """A notebook page's title; {title} is its chapter's title in the nav."""
 
 
 class SnippetPlugin(BasePlugin[SnippetConfig]):
@@ -108,6 +112,11 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
                                                self._settings["cache_dir"] / "generated", self.docs_prefix,
                                                defer=self._defer_notebook if self.serving else None)
         return files
+
+    def on_nav(self, nav, *, config, files):
+        if self.config.enabled:
+            notebook.add_to_nav(nav, self.notebooks, files, self.config.notebooks_section, self.config.notebook_title)
+        return nav
 
     def _embedded_snippets(self, files) -> list:
         """Snippets the pages embed, in page order (errors are reported when the page renders)."""

@@ -111,3 +111,25 @@ def test_the_published_site_loads_nothing_from_other_hosts(browser, serve, publi
         assert one.foreign_requests() == [], path
         assert one.page.locator("a.md-source").count()  # the repository link is there
         one.page.context.close()
+
+
+def _nav_paths(items) -> list[str]:
+    for item in items:
+        value = next(iter(item.values())) if isinstance(item, dict) else item
+        if isinstance(value, list):
+            yield from _nav_paths(value)
+        else:
+            yield value
+
+
+def test_every_page_in_the_nav_exists_for_every_engine(published_site):
+    """A nav entry names a page of docs/: Zensical runs no MkDocs plugin, so a generated
+    notebook listed there would be a dead link. The plugin lists the notebooks itself."""
+    from mkdocs.utils.yaml import yaml_load
+
+    with open(ROOT / "mkdocs.yml", encoding="utf-8") as f:
+        nav = yaml_load(f)["nav"]
+    assert [p for p in _nav_paths(nav) if not (ROOT / "docs" / p).is_file()] == []
+    chapter = (published_site / "ch12" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<a href="\.\./notebooks/ch12/"[^>]*class="md-nav__link"', chapter)
+    assert 'aria-label="下一页: 激活函数与损失函数（Notebook）"' in chapter
