@@ -15,6 +15,7 @@ from pathlib import Path
 from .engine import Engine
 from .extension import SnippetExtension, options_from
 from .record import record_paths
+from . import values
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,13 +51,27 @@ def main(argv: list[str] | None = None) -> int:
         return _import(args, settings)
     files = [f.resolve() for f in args.files] or sorted(settings["snippets_dir"].rglob("*.txt"))
     engine = Engine(**settings)
+    pages = sorted((root / options_docs_dir(args.config_file)).rglob("*.md"))
+    before = values.quoted(pages, engine, root)
     try:
         errors = record_paths(engine, files, args.force)
     finally:
         engine.close()
     for message in errors:
         print(message, file=sys.stderr)
+    for sentence in values.changed_sentences(before, values.quoted(pages, engine, root)):
+        print(sentence, file=sys.stderr)
     return 1 if errors else 0
+
+
+def options_docs_dir(config_file: Path) -> str:
+    """docs_dir of mkdocs.yml (MkDocs' default if unset or if there is no such file)."""
+    if not config_file.is_file():
+        return "docs"
+    from mkdocs.utils.yaml import yaml_load
+
+    with open(config_file, encoding="utf-8") as f:
+        return (yaml_load(f) or {}).get("docs_dir") or "docs"
 
 
 def _import(args, settings: dict) -> int:

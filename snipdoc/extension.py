@@ -29,7 +29,7 @@ from markdown import Extension
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
-from . import render
+from . import render, values
 from .engine import DIFFERS, RECORD_HINT, Engine
 from .parse import SnippetError, find_directives
 
@@ -40,10 +40,13 @@ DEFAULTS = {
     "timeout": [60.0, "Seconds one snippet may run before it is stopped"],
     "output_limit": [100_000, "Characters one example may print; more is an error, and the page shows a truncated copy"],
     "jobs": [0, "Snippets run at once on a cache miss; 0: one per CPU, at most 2"],
+    "number_lint": ["warning", "Numbers with three or more significant digits typed in the prose (not quoted "
+                                "from a run with {{ snippet#name }}): warning (fails --strict), info, or off"],
     "inputs": ["", "A digest of the snippets folder (see inputs_digest): engines that cache pages by their "
                    "source, such as Zensical, re-render pages when a snippet changes"],
 }
 LEFTOVER = re.compile(r":::\s*snippet", re.I)
+LINT_LEVELS = {"warning": logging.WARNING, "info": logging.INFO, "off": None}
 _ENGINES: dict[tuple, Engine] = {}  # without the MkDocs plugin: one engine per settings, per process
 
 
@@ -104,8 +107,10 @@ class SnippetPreprocessor(Preprocessor):
             if self.ext.page != "page":
                 note_once("snipdoc: this engine runs no MkDocs plugins, so no chapter is published as a "
                           "Jupyter notebook (the snipdoc plugin's notebooks option); snippets are rendered")
+        lines, value_errors = self._values(lines)
         directives, errors = find_directives(lines, self.ext.page)
         if not directives and not errors:
+            self.ext.report(value_errors)
             return lines
         engine = self.ext.get_engine()
         numbers = render.Figures()
@@ -128,8 +133,32 @@ class SnippetPreprocessor(Preprocessor):
         out: list[str] = []
         for i, line in enumerate(lines, 1):
             out += replaced.get(i, [line])
-        self.ext.report(messages)
+        self.ext.report(messages + value_errors)
         return out
+
+    def _values(self, lines: list[str]) -> tuple[list[str], list[str]]:
+        """Values quoted from runs ({{ snippet#name }}), and numbers typed by hand."""
+        level = LINT_LEVELS[self.ext.getConfig("number_lint")]
+        if level is not None:
+            for lineno, number in values.hand_typed(lines):
+                logging.getLogger("mkdocs.plugins.snipdoc").log(
+                    level, f"snipdoc: {self.ext.page}:{lineno}: {number} is typed by hand; if a snippet computes "
+                           "it, quote its output ({{ snippet#name }}) so that it follows the run")
+        if "{{" not in "".join(lines):
+            return lines, []
+        engine = self.ext.get_engine()
+
+        def result_of(snippet):
+            if self.ext.host is not None:
+                self.ext.host.embedded.add(str(snippet.path))
+            if not self.ext.serving:
+                return engine.result(snippet)
+            result = engine.poll(snippet, self.ext.wait_until - time.monotonic())
+            if result is None and self.ext.host is not None:
+                self.ext.host.running(snippet)
+            return result
+
+        return values.substitute(lines, self.ext.page, lambda ref, where: values.lookup(engine, ref, where, result_of))
 
     def _stash(self, html: str) -> str:
         return self.md.htmlStash.store(html)

@@ -30,7 +30,7 @@ from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, InclusionLevel
 from mkdocs.utils import get_relative_url
 
-from . import cache, render
+from . import cache, render, values
 from .engine import Engine
 from .parse import Directive, SnippetError, find_directives
 from .figures import FIGURE_RC, FIGURE_SAVE
@@ -260,14 +260,28 @@ class Plan:
         except SnippetError as exc:  # the page reports it too; the notebook shows it instead of stale cells
             self.items = [exc]
         self.snippets = [(d, _load(engine, d, f"{page_label}:{d.lineno}: ")) for d in _directives(self.items)]
+        self.quoted = []  # snippets whose values the prose quotes
+        for ref in values.find(markdown.split("\n")):
+            try:
+                self.quoted.append(engine.load(ref.snippet))
+            except SnippetError:
+                pass  # the page reports it
         self.path, self.page_label, self.engine, self.intro_links = path, page_label, engine, intro_links
         self.current = _stored_key(path) == self._key()
 
     def _key(self) -> str:
-        return _key(self.items, self.snippets, self.engine, self.intro_links)
+        return _key(self.items, self.snippets + [(None, s) for s in self.quoted], self.engine, self.intro_links)
+
+    def _quote_values(self, text: str) -> str:
+        """The prose with each value quoted from its run, as plain text (a notebook shows no tooltips)."""
+        lines, _ = values.substitute(text.split("\n"), self.page_label,
+                                     lambda ref, where: values.lookup(self.engine, ref, where, self.engine.result),
+                                     as_html=False)
+        return "\n".join(lines)
 
     def write(self) -> Written:
-        nb, complete = assemble(self.items, self.snippets, self.engine, self.page_label, self.intro_links)
+        items = [self._quote_values(item) if isinstance(item, str) else item for item in self.items]
+        nb, complete = assemble(items, self.snippets, self.engine, self.page_label, self.intro_links)
         # Again, now that every snippet ran: the key names the files the runs read.
         key = self._key()
         if complete:

@@ -25,7 +25,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.toc import get_toc
 
-from . import assets, notebook, reference
+from . import assets, notebook, reference, values
 from .cache import write_atomic
 from .engine import Engine
 from .extension import NAME, SnippetExtension
@@ -126,8 +126,9 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
                 continue
             try:
                 lines = Path(file.abs_src_path).read_text(encoding="utf-8-sig").split("\n")
-                for d in find_directives(lines, file.src_uri)[0]:
-                    snippet = self.engine.load(d.snippet)
+                for name in [d.snippet for d in find_directives(lines, file.src_uri)[0]] + \
+                        [ref.snippet for ref in values.find(lines)]:
+                    snippet = self.engine.load(name)
                     found.setdefault(snippet.path, snippet)
             except (OSError, UnicodeDecodeError, SnippetError):
                 continue

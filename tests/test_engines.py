@@ -27,9 +27,9 @@ markdown_extensions:
 plugins:
   - snipdoc
 """
-PAGE = "# t\n\n::: snippet a.txt\n\n!!! note\n\n    ::: snippet b.txt\n"
+PAGE = "# t\n\n::: snippet a.txt\n\n!!! note\n\n    ::: snippet b.txt\n\n三倍是 {{ a.txt#tripled[1] | .1f }}。\n"
 SNIPPETS = {
-    "a.txt": ">>> import torch\n>>> torch.tensor([1., 2.]) * 3\ntensor([3., 6.])\n>>> 1 / 0\n"
+    "a.txt": ">>> import torch\n>>> torch.tensor([1., 2.]) * 3  # value: tripled\ntensor([3., 6.])\n>>> 1 / 0\n"
              "Traceback (most recent call last):\n    ...\nZeroDivisionError: division by zero\n",
     "b.txt": ">>> import matplotlib.pyplot as plt\n>>> _ = plt.plot([0, 1], [1, 0])\n>>> print('<b>x</b>')\n<b>x</b>\n",
 }
@@ -75,10 +75,12 @@ def test_every_engine_renders_the_same_snippet_html(built):
     reference = snippet_html(built["mkdocs"])
     assert len([h for h in reference if "snippet-figure" in h]) == 1
     assert any("ZeroDivisionError" in h for h in reference) and any("&lt;b&gt;x&lt;/b&gt;" in h for h in reference)
-    for engine in ("properdocs", "zensical"):
+    for engine in ("mkdocs", "properdocs", "zensical"):
         assert snippet_html(built[engine]) == reference, engine
         page = (built[engine] / "site" / "index.html").read_text(encoding="utf-8")
         assert "::: snippet" not in page
+        # A value quoted from a run, with where it comes from.
+        assert '三倍是 <span class="snippet-value" title="snippets/a.txt:2 的运行结果" tabindex="0">6.0</span>。' in page, engine
 
 
 def test_a_snippet_only_edit_shows_on_the_next_zensical_build(built):

@@ -217,3 +217,21 @@ def test_off_the_reference_platform_new_outputs_are_written_and_recorded_ones_ke
         record_module.record(engine, changed)
     assert changed.path.read_text() == ">>> 6 * 7\n41\n>>> 1 + 1\n"  # nothing written, not even the new one
     assert record_module.record(engine, engine.load("changed.txt"), force=True) == 2
+
+
+def test_record_lists_the_sentences_whose_quoted_values_it_changed(tmp_path):
+    (tmp_path / "snippets").mkdir()
+    (tmp_path / "docs").mkdir()
+    # As after a torch upgrade: the recorded outputs are not what the run prints now.
+    (tmp_path / "snippets" / "a.txt").write_text(">>> 6 * 7  # value: answer\n41\n>>> [1.5, 2 ** 0.5]  # value: pair\n"
+                                                 "[1.5, 1.4]\n")
+    (tmp_path / "docs" / "index.md").write_text("# t\n\n答案是 {{ a.txt#answer }}。\n\n首项 {{ a.txt#pair[0] }}，"
+                                                "次项约为 {{ a.txt#pair[1] | .3f }}。\n", encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\nmarkdown_extensions:\n  - snipdoc.extension\n")
+    run = subprocess.run([sys.executable, "-m", "snipdoc", "record"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.splitlines() == [
+        "docs/index.md:3: {{ a.txt#answer }} was 41, is now 42: reread the sentence around it",
+        "docs/index.md:5: {{ a.txt#pair[1] | .3f }} was 1.400, is now 1.414: reread the sentence around it",
+    ]

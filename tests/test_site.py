@@ -65,7 +65,8 @@ tensor([0.2689, 0.5000, 0.7311])
 
 
 def test_page_shows_code_and_real_output_and_warm_build_imports_no_torch(tmp_path):
-    root = make_site(tmp_path, {"index.md": "# 首页\n\n::: snippet sig.txt\n"}, {"sig.txt": SNIPPET})
+    root = make_site(tmp_path, {"index.md": "# 首页\n\n::: snippet sig.txt\n\n中间那个是 {{ sig.txt#sig[1] }}。\n"},
+                     {"sig.txt": SNIPPET.replace(">>> torch.sigmoid(a)\n", ">>> torch.sigmoid(a)  # value: sig\n")})
     first = build(root)
     assert first.returncode == 0, first.stderr
     assert "snippets: 1 executed, 0 from the cache" in first.stderr
@@ -75,6 +76,7 @@ def test_page_shows_code_and_real_output_and_warm_build_imports_no_torch(tmp_pat
     # Output that looks like HTML, Markdown or TeX is shown literally, never interpreted.
     assert "<pre>&lt;script&gt;alert(1)&lt;/script&gt; *a* $x$ grad_fn=&lt;SoftmaxBackward0&gt;</pre>" in page
     assert "<script>alert(1)" not in page
+    assert '中间那个是 <span class="snippet-value" title="snippets/sig.txt:3 的运行结果" tabindex="0">0.5000</span>。' in page
     assert page.count('<figure class="snippet-figure"><img class="snippet-light" src="data:image/svg+xml;base64,') == 1
     assert page.count('<img class="snippet-dark" src="data:image/svg+xml;base64,') == 1
 
@@ -127,6 +129,8 @@ def test_parts_embed_a_named_part_and_figures_follow_the_part_that_drew_them(tmp
      "docs/index.md:3: '::: Snippet a.txt' looks like a mistyped directive"),
     ("# t\n\n<div>::: snippet a.txt</div>\n\n::: snippet a.txt\n", {"a.txt": ">>> 1\n1\n"},
      "docs/index.md: a snippet directive was left in the page as text"),
+    ("# t\n\n::: snippet a.txt\n\n值是 {{ a.txt#answr }}。\n", {"a.txt": ">>> 6 * 7  # value: answer\n42\n"},
+     "docs/index.md:5: a.txt has no value 'answr'; did you mean answer?"),
     ("# t\n\n::: snippet a.txt part=nope\n", {"a.txt": ">>> 1\n1\n"},
      "docs/index.md:3: snippet 'a.txt' has no part 'nope' (parts: none)"),
     ("# t\n\n\n::: snippet a.txt\n", {"a.txt": ">>> x = 1\n>>> x +\n"},
@@ -440,3 +444,11 @@ def test_a_failed_build_keeps_the_last_good_site(tmp_path):
     (root / "snippets" / "a.txt").write_text(">>> 6 * 7\n42\n", encoding="utf-8")
     assert build(root).returncode == 0
     assert "new" in text((root / "site" / "index.html").read_text(encoding="utf-8"))
+
+
+def test_a_number_typed_by_hand_is_reported_and_fails_a_strict_build(tmp_path):
+    root = make_site(tmp_path, {"index.md": "# t\n\n在 x=10 处是 `4.5396e-05`，约为 0.5，发布于 2024 年（PR #12345，torch 2.13.0）。\n"}, {})
+    result = build(root)
+    assert result.returncode != 0
+    assert "docs/index.md:3: 4.5396e-05 is typed by hand" in result.stderr
+    assert result.stderr.count("is typed by hand") == 1  # 0.5, a year, a PR number and a version are not
