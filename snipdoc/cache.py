@@ -38,12 +38,16 @@ def environment() -> dict:
             "machine": platform.machine(), **reference.keyed(), **versions}
 
 
-def cache_key(data: bytes, env: dict) -> str:
-    """The snippet's bytes and the machine. Project files a run reads are not in the
-    key (they are known only after the run): the entry lists them with their hashes."""
+def cache_key(data: bytes, env: dict, name: str = "") -> str:
+    """The snippet's bytes, its name (a run sees its own file name, in sys.argv and in
+    tracebacks: two files with the same bytes are two runs) and the machine. Project files
+    a run reads are not in the key (they are known only after the run): the entry lists
+    them with their hashes."""
     h = hashlib.sha256()
     h.update(json.dumps(env, sort_keys=True).encode())
     h.update(hashlib.sha256(data).digest())
+    if name:
+        h.update(b"\0" + name.encode())
     return h.hexdigest()
 
 

@@ -58,7 +58,7 @@ class Engine:
             return str(path)
 
     def key(self, snippet: Snippet) -> str:
-        return cache.cache_key(snippet.path.read_bytes(), self.env)
+        return cache.cache_key(snippet.path.read_bytes(), self.env, snippet.name)
 
     def fingerprint(self, snippet: Snippet) -> str:
         """The key plus the hashes of the files its cached run read: changes whenever the output can."""

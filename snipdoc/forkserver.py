@@ -216,7 +216,9 @@ def _start(request: dict, scratch: str, timeout: float, spares: Spares | None) -
     pid = os.fork()
     if pid == 0:  # pragma: no cover  (the child)
         try:
-            os.setsid()  # its own process group: a timeout kills what it started too
+            # Its own process group, so that a timeout kills what it started too; not its own
+            # session (setsid), which a snippet could see (os.setpgrp() would then fail).
+            os.setpgid(0, 0)
             _become_fresh(cwd, folder, write)
             from .run import child_main
 

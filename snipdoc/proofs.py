@@ -28,8 +28,7 @@ from . import cache, reference
 def fresh_doctest(path: Path, snippets_dir: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     """The reference command on one file, in a new empty folder."""
     with tempfile.TemporaryDirectory(prefix="reference-") as cwd:
-        return subprocess.run(reference.command(path), cwd=cwd, env=reference.environment(snippets_dir),
-                              capture_output=True, text=True, timeout=timeout)
+        return reference.run(path, snippets_dir, Path(cwd), timeout)
 
 
 def shared_inputs(snippets_dir: Path) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -46,6 +47,13 @@ def environment(snippets_dir: Path) -> dict[str, str]:
 
 def command(path: Path) -> list[str]:
     return [sys.executable, "-m", "doctest", str(Path(path).resolve())]
+
+
+def run(path: Path, snippets_dir: Path, cwd: Path, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """The reference command, as every caller runs it: in cwd (a new empty folder), with
+    this environment, stdin at /dev/null (as a snippet's own process has it)."""
+    return subprocess.run(command(path), cwd=cwd, env=environment(snippets_dir), stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def cpus() -> int:

@@ -11,6 +11,7 @@ reads are listed with their hashes for the cache.
 
 from __future__ import annotations
 
+import atexit
 import doctest
 import hashlib
 import json
@@ -209,6 +210,12 @@ def child_main(request: dict, channel: int) -> None:
     except BaseException as exc:  # noqa: BLE001  (a snippet may raise SystemExit at top level)
         result = {"crash": f"{type(exc).__name__}: {exc}"}
     send("result", result)
+    # The child leaves by os._exit, which skips them: a fresh interpreter runs its exit
+    # handlers (multiprocessing's removes its pymp-* folder), and so does this process.
+    try:
+        atexit._run_exitfuncs()
+    except BaseException:  # noqa: BLE001  (the result is sent; a handler's failure changes nothing shown)
+        pass
 
 
 def _sender(fd: int):

@@ -114,3 +114,19 @@ def test_truncated_or_edited_entries_are_misses(tmp_path):
     for bad in (data[: len(data) // 2], data.replace(b"42", b"41"), b"", b"\xff\xfe"):
         path.write_bytes(bad)
         assert cache.get("cd" * 32) is None
+
+
+def test_two_files_with_the_same_bytes_are_two_runs(project):
+    # Each sees its own name (python -m doctest FILE puts it in sys.argv): one run for both
+    # showed the first file's name on the second page.
+    source = ">>> import os, sys\n>>> os.path.basename(sys.argv[-1])\n'one.txt'\n"
+    for name in ("one.txt", "two.txt"):
+        (project / "snippets" / name).write_text(source, encoding="utf-8")
+    engine = Engine(project / "snippets", project / ".cache", timeout=20)
+    try:
+        one, two = engine.load("one.txt"), engine.load("two.txt")
+        assert engine.problems(one, engine.result(one)) == []
+        [message] = engine.problems(two, engine.result(two))
+        assert "-'one.txt'\n+'two.txt'" in message
+    finally:
+        engine.close()

@@ -250,3 +250,20 @@ def test_a_failure_is_not_run_again_under_the_same_settings(engine):
     first = engine.result(snippet)
     assert engine.problems(snippet, first) and engine.runs == runs + 1
     assert engine.result(snippet) is first and engine.runs == runs + 1
+
+
+def test_exit_handlers_run_as_in_a_fresh_process(tmp_path, monkeypatch):
+    # multiprocessing removes its pymp-* folder in an exit handler; a child that skipped
+    # them left one in the temporary folder per snippet.
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    (tmp_path / "snippets").mkdir()
+    eng = Engine(tmp_path / "snippets", tmp_path / ".cache", timeout=20)
+    try:
+        snippet = write(eng, "mp.txt", ">>> import multiprocessing.util as util\n>>> import os\n"
+                                       ">>> os.path.basename(util.get_temp_dir()).startswith('pymp-')\nTrue\n")
+        assert eng.problems(snippet, eng.result(snippet)) == []
+    finally:
+        eng.close()
+    assert list(temp.rglob("pymp-*")) == []

@@ -112,6 +112,8 @@ PAIRS = {
     "MPLBACKEND and backend": (">>> 1\n1\n", ">>> import os, matplotlib; 'MPLBACKEND' in os.environ, matplotlib.get_backend()\n"),
     "hash seed": (">>> 1\n1\n", ">>> list({'alpha', 'beta', 'gamma', 'delta', 'epsilon'})\n"),
     "stdin": (">>> 1\n1\n", ">>> import sys; sys.stdin.read()\n"),
+    # Not a session leader (a fresh process is not either), so it may make its own group.
+    "process session": (">>> 1\n1\n", ">>> import os; os.getsid(0) == os.getpid()\n>>> os.setpgrp()\n"),
 }
 
 
@@ -140,8 +142,7 @@ def project(tmp_path_factory):
 
 def reference_run(path, tmp_path_factory) -> subprocess.CompletedProcess:
     cwd = tmp_path_factory.mktemp("fresh")
-    return subprocess.run(reference.command(path), cwd=cwd, env=reference.environment(path.parent),
-                          capture_output=True, text=True, timeout=120)
+    return reference.run(path, path.parent, cwd, timeout=120)
 
 
 def differing(engine, pairs, project, tmp_path_factory) -> dict[str, str]:

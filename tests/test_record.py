@@ -145,8 +145,7 @@ def test_killing_the_record_command_leaves_old_or_new_files(tmp_path, sig):
 def _reference(path) -> subprocess.CompletedProcess:
     from snipdoc import reference
 
-    return subprocess.run(reference.command(path), cwd=path.parent, env=reference.environment(path.parent),
-                          capture_output=True, text=True, timeout=120)
+    return reference.run(path, path.parent, path.parent, timeout=120)
 
 
 def test_skipped_examples_keep_their_outputs_and_the_others_get_theirs(engine):
