@@ -46,6 +46,9 @@ SEED_CELLS = {
 # definition, or a float64 central difference), never with the expression torch's
 # own backward evaluates.
 FORMULA_CHECKS = {
+    "affine-composition": ("ch12/affine.txt", ["W2 @ (W1 @ x + b1) + b2", "(W2 @ W1) @ x + (W2 @ b1 + b2)",
+                                               "torch.allclose(two_layers, one_layer"]),
+    "relu-subgradient": ("ch12/relu_subgradient.txt", ["torch.relu(u) >=", "(gs >= 0) & (gs <= 1)"]),
     "sigmoid-definition": ("ch12/sigmoid_grad.txt", ["1 / (1 + torch.exp(-t))", "torch.sigmoid(x)"]),
     "sigmoid-derivative": ("ch12/sigmoid_grad.txt", [".backward()", "(sigma(x64 + h) - sigma(x64 - h)) / (2 * h)",
                                                      "sigma(x64) * (1 - sigma(x64))", "x.grad.double(), numeric"]),
@@ -55,9 +58,12 @@ FORMULA_CHECKS = {
     "relu-definition": ("ch12/relu_grad.txt", ["torch.where(x >= 0, x, 0.0)"]),
     "relu-derivative": ("ch12/relu_grad.txt", [".backward()", "x.grad.double()[away], numeric[away]"]),
     "leaky-relu-definition": ("ch12/leaky_relu.txt", ["F.leaky_relu(x)", "torch.where(u >= 0, u, slope * u)"]),
-    "leaky-relu-derivative": ("ch12/leaky_relu.txt", [".backward()", "x.grad.double(), numeric"]),
+    "leaky-relu-derivative": ("ch12/leaky_relu.txt", [".backward()", "torch.where(x64 > 0, 1.0, 0.01 * torch.ones_like(x64)), numeric",
+                                                      "x.grad.double(), numeric"]),
     "elu-definition": ("ch12/elu.txt", ["F.elu(x)", "alpha * (torch.exp(u) - 1)"]),
     "elu-derivative": ("ch12/elu.txt", ["torch.where(x64 > 0, 1.0, torch.exp(x64)), numeric", "x.grad.double(), numeric"]),
+    "elu-derivative-alpha-2": ("ch12/elu.txt", ["F.elu(x2, alpha=2.0)", "torch.where(x64 > 0, 1.0, 2.0 * torch.exp(x64)), numeric2",
+                                               "x.grad.double(), numeric2"]),
     "gelu-definition": ("ch12/gelu.txt", ["F.gelu(x)", "torch.erf(u / math.sqrt(2))", "gelu(x64)"]),
     "gelu-derivative": ("ch12/gelu.txt", ["Phi(x64) + x64 * phi(x64), numeric", "x.grad.double(), numeric"]),
     "silu-definition": ("ch12/silu.txt", ["F.silu(x)", "u * sigma(u)"]),
