@@ -78,12 +78,12 @@ FORMULA_CHECKS = {
                                                        "torch.exp(a64) / torch.exp(a64).sum()"]),
     "softmax-jacobian-columns": ("ch12/softmax_sum_grad.txt", ["J.sum(dim=0)"]),
     "softmax-shift-invariance": ("ch12/softmax_shift.txt", ["F.softmax(a + 100.0, dim=0), F.softmax(a, dim=0)"]),
-    "logsumexp": ("ch12/logsumexp.txt", ["torch.logsumexp(z, dim=0)", "1002 + torch.log(torch.exp(z64 - 1002).sum())"]),
-    "log-softmax": ("ch12/logsumexp.txt", ["F.log_softmax(z, dim=0).double(), z64 - reference"]),
+    "logsumexp": ("ch12/logsumexp.txt", ["torch.logsumexp(a, dim=0)", "1002 + torch.log(torch.exp(a64 - 1002).sum())"]),
+    "log-softmax": ("ch12/logsumexp.txt", ["F.log_softmax(a, dim=0).double(), a64 - reference"]),
     "cross-entropy": ("ch12/cross_entropy.txt", ["F.cross_entropy(logits, target)",
                                                  "-a[range(4), target] + torch.log(torch.exp(a).sum(dim=1))"]),
     "cross-entropy-gradient": ("ch12/cross_entropy.txt", ["loss.backward()", "(p - onehot) / 4"]),
-    "bce": ("ch12/bce.txt", ["nn.BCEWithLogitsLoss()(z, y)", "torch.log(s) + (1 - y64) * torch.log(1 - s)"]),
+    "bce": ("ch12/bce.txt", ["nn.BCEWithLogitsLoss()(a, t)", "torch.log(s) + (1 - t64) * torch.log(1 - s)"]),
 }
 
 # Each figure of the notebook, drawn by a snippet with derivatives from autograd.
@@ -124,15 +124,15 @@ TOPICS = {
     "jacrev": ("ch12/softmax_jacobian.txt", ["torch.func.jacrev"]),
     "mse-2/n": ("ch12/mse_grad_mean.txt", ["reduction='sum'", "tensor(-12.5000)", "tensor(-50.)"]),
     "vector-norm": ("ch12/mse.txt", ["torch.linalg.vector_norm"]),
-    "naive-softmax-nan": ("ch12/stable_softmax.txt", ["torch.exp(z) / torch.exp(z).sum()", "tensor([nan, nan, nan])", "torch.exp(z - m)"]),
-    "log-of-softmax-is-inf": ("ch12/log_softmax_inf.txt", ["torch.log(F.softmax(z, dim=0))", "tensor([-inf, 0.])",
-                                                          "F.log_softmax(z, dim=0)", "tensor([-200.,    0.])"]),
+    "naive-softmax-nan": ("ch12/stable_softmax.txt", ["torch.exp(a) / torch.exp(a).sum()", "tensor([nan, nan, nan])", "torch.exp(a - m)"]),
+    "log-of-softmax-is-inf": ("ch12/log_softmax_inf.txt", ["torch.log(F.softmax(a, dim=0))", "tensor([-inf, 0.])",
+                                                          "F.log_softmax(a, dim=0)", "tensor([-200.,    0.])"]),
     "shift-invariance": ("ch12/softmax_shift.txt", ["F.softmax(a + c, dim=0)"]),
-    "logsumexp": ("ch12/logsumexp.txt", ["torch.log(torch.exp(z).sum())", "tensor(inf)", "torch.logsumexp"]),
+    "logsumexp": ("ch12/logsumexp.txt", ["torch.log(torch.exp(a).sum())", "tensor(inf)", "torch.logsumexp"]),
     "cross-entropy": ("ch12/cross_entropy.txt", ["F.cross_entropy(logits, target)", "logits.grad"]),
     "no-softmax-before-cross-entropy": ("ch12/cross_entropy_softmax_first.txt", ["F.cross_entropy(F.softmax(logits, dim=1), target)"]),
     "log-softmax-nll-loss": ("ch12/log_softmax_nll.txt", ["F.log_softmax(logits, dim=1)", "F.nll_loss(log_p, target)"]),
-    "bce-with-logits": ("ch12/bce.txt", ["nn.BCELoss()(torch.sigmoid(z), y)", "tensor(100.)", "nn.BCEWithLogitsLoss()(z, y)", "tensor(200.)"]),
+    "bce-with-logits": ("ch12/bce.txt", ["nn.BCELoss()(torch.sigmoid(a), t)", "tensor(100.)", "nn.BCEWithLogitsLoss()(a, t)", "tensor(200.)"]),
     "module-forms": ("ch12/modules.txt", ["nn.ReLU()", "nn.Softmax(dim=1)", "nn.MSELoss()", "nn.CrossEntropyLoss()"]),
 }
 
@@ -142,7 +142,7 @@ EXERCISES = {
     "tanh-plus-one": ("ch12/ex_tanh_sigmoid.txt", ["torch.tanh(x) + 1", "2 * torch.sigmoid(2 * x)"]),
     "two-class-softmax": ("ch12/ex_two_class_softmax.txt", ["F.softmax(two, dim=1)[:, 0], torch.sigmoid(a)", "F.binary_cross_entropy_with_logits"]),
     "log-softmax-jacobian": ("ch12/ex_log_softmax_jacobian.txt", ["torch.func.jacrev", "torch.eye(4, dtype=torch.float64) - p.expand(4, 4)"]),
-    "bce-gradient": ("ch12/ex_bce_grad.txt", ["z.grad", "1 / (1 + torch.exp(-z64)) - y.double()"]),
+    "bce-gradient": ("ch12/ex_bce_grad.txt", ["a.grad", "1 / (1 + torch.exp(-a64)) - t.double()"]),
 }
 
 CASES = [
