@@ -83,6 +83,13 @@ FORMULA_CHECKS = {
     "cross-entropy": ("ch12/cross_entropy.txt", ["F.cross_entropy(logits, target)",
                                                  "-a[range(4), target] + torch.log(torch.exp(a).sum(dim=1))"]),
     "cross-entropy-gradient": ("ch12/cross_entropy.txt", ["loss.backward()", "(p - onehot) / 4"]),
+    "mse-half-convention": ("ch12/mse_half.txt", ["0.5 * F.mse_loss(y_hat, y, reduction='sum')", "y_hat.grad.double(), numeric"]),
+    "mse-gaussian-mle": ("ch12/why_losses.txt", ["torch.exp(-(y - (w * x + 1)) ** 2 / (2 * s ** 2)) / math.sqrt(2 * math.pi * s ** 2)",
+                                                 "sse(2.3) / (2 * s ** 2) + 20 / 2 * math.log(2 * math.pi * s ** 2)"]),
+    "cross-entropy-nll": ("ch12/why_losses.txt", ["torch.distributions.Categorical(logits=a)", "-model.log_prob(c).mean()"]),
+    "cross-entropy-one-hot": ("ch12/why_losses.txt", ["-(P * torch.log(Q)).sum(dim=1), -torch.log(Q[range(4), c])"]),
+    "cross-entropy-soft-target": ("ch12/ce_targets.txt", ["-(P * torch.log(Q)).sum(dim=1).mean()", "F.cross_entropy(logits, soft).double(), H(soft, logits)"]),
+    "label-smoothing": ("ch12/ce_targets.txt", ["(1 - eps) * onehot + eps / 3", "label_smoothing=eps).double(), H(smooth, logits)"]),
     "bce": ("ch12/bce.txt", ["nn.BCEWithLogitsLoss()(a, t)", "torch.log(s) + (1 - t64) * torch.log(1 - s)"]),
 }
 
@@ -92,6 +99,7 @@ FIGURES = {
     "10-sigmoid": ("ch12/sigmoid_plot.txt", ["requires_grad_()", ".backward()", "x.grad"]),
     "11-tanh": ("ch12/tanh_plot.txt", ["requires_grad_()", "torch.autograd.grad"]),
     "12-relu": ("ch12/relu_plot.txt", ["requires_grad_()", ".backward()", "x.grad"]),
+    "vanishing-gradients": ("ch12/vanishing.txt", ["nn.Sigmoid", "nn.ReLU", "nn.init.calculate_gain", "layer.weight.grad.norm()"]),
     "modern-activations": ("ch12/modern_plot.txt", ["F.leaky_relu", "F.elu", "F.gelu", "F.silu", "torch.autograd.grad"]),
 }
 
@@ -133,6 +141,12 @@ TOPICS = {
     "no-softmax-before-cross-entropy": ("ch12/cross_entropy_softmax_first.txt", ["F.cross_entropy(F.softmax(logits, dim=1), target)"]),
     "log-softmax-nll-loss": ("ch12/log_softmax_nll.txt", ["F.log_softmax(logits, dim=1)", "F.nll_loss(log_p, target)"]),
     "bce-with-logits": ("ch12/bce.txt", ["nn.BCELoss()(torch.sigmoid(a), t)", "tensor(100.)", "nn.BCEWithLogitsLoss()(a, t)", "tensor(200.)"]),
+    "second-backward-without-saved-tensors": ("ch12/backward_twice.txt", ["y = (x + 1).sum()", "y.backward()\n", "tensor([2., 2., 2.])"]),
+    "dead-relu-pre-activation": ("ch12/relu_dead.txt", ["(pre[:, 0] < 0).all()", "weight_decay=0.5"]),
+    "softmax-sum-float32": ("ch12/softmax_sum_grad.txt", ["0.9999998807907104", "(b.grad != 0).all()"]),
+    "elu-jump": ("ch12/elu.txt", ["tensor([1.9980, 2.0000, 1.0000])"]),
+    "argmax-without-softmax": ("ch12/ce_targets.txt", ["F.softmax(logits, dim=1).argmax(dim=1), logits.argmax(dim=1)"]),
+    "one-hot": ("ch12/ce_targets.txt", ["F.one_hot(target, num_classes=3)"]),
     "module-forms": ("ch12/modules.txt", ["nn.ReLU()", "nn.Softmax(dim=1)", "nn.MSELoss()", "nn.CrossEntropyLoss()"]),
 }
 
