@@ -46,6 +46,9 @@ SEED_CELLS = {
 # definition, or a float64 central difference), never with the expression torch's
 # own backward evaluates.
 FORMULA_CHECKS = {
+    "affine-composition": ("ch12/affine.txt", ["W2 @ (W1 @ x + b1) + b2", "(W2 @ W1) @ x + (W2 @ b1 + b2)",
+                                               "torch.allclose(two_layers, one_layer"]),
+    "relu-subgradient": ("ch12/relu_subgradient.txt", ["torch.relu(u) >=", "(gs >= 0) & (gs <= 1)"]),
     "sigmoid-definition": ("ch12/sigmoid_grad.txt", ["1 / (1 + torch.exp(-t))", "torch.sigmoid(x)"]),
     "sigmoid-derivative": ("ch12/sigmoid_grad.txt", [".backward()", "(sigma(x64 + h) - sigma(x64 - h)) / (2 * h)",
                                                      "sigma(x64) * (1 - sigma(x64))", "x.grad.double(), numeric"]),
@@ -55,9 +58,12 @@ FORMULA_CHECKS = {
     "relu-definition": ("ch12/relu_grad.txt", ["torch.where(x >= 0, x, 0.0)"]),
     "relu-derivative": ("ch12/relu_grad.txt", [".backward()", "x.grad.double()[away], numeric[away]"]),
     "leaky-relu-definition": ("ch12/leaky_relu.txt", ["F.leaky_relu(x)", "torch.where(u >= 0, u, slope * u)"]),
-    "leaky-relu-derivative": ("ch12/leaky_relu.txt", [".backward()", "x.grad.double(), numeric"]),
+    "leaky-relu-derivative": ("ch12/leaky_relu.txt", [".backward()", "torch.where(x64 > 0, 1.0, 0.01 * torch.ones_like(x64)), numeric",
+                                                      "x.grad.double(), numeric"]),
     "elu-definition": ("ch12/elu.txt", ["F.elu(x)", "alpha * (torch.exp(u) - 1)"]),
     "elu-derivative": ("ch12/elu.txt", ["torch.where(x64 > 0, 1.0, torch.exp(x64)), numeric", "x.grad.double(), numeric"]),
+    "elu-derivative-alpha-2": ("ch12/elu.txt", ["F.elu(x2, alpha=2.0)", "torch.where(x64 > 0, 1.0, 2.0 * torch.exp(x64)), numeric2",
+                                               "x.grad.double(), numeric2"]),
     "gelu-definition": ("ch12/gelu.txt", ["F.gelu(x)", "torch.erf(u / math.sqrt(2))", "gelu(x64)"]),
     "gelu-derivative": ("ch12/gelu.txt", ["Phi(x64) + x64 * phi(x64), numeric", "x.grad.double(), numeric"]),
     "silu-definition": ("ch12/silu.txt", ["F.silu(x)", "u * sigma(u)"]),
@@ -72,12 +78,19 @@ FORMULA_CHECKS = {
                                                        "torch.exp(a64) / torch.exp(a64).sum()"]),
     "softmax-jacobian-columns": ("ch12/softmax_sum_grad.txt", ["J.sum(dim=0)"]),
     "softmax-shift-invariance": ("ch12/softmax_shift.txt", ["F.softmax(a + 100.0, dim=0), F.softmax(a, dim=0)"]),
-    "logsumexp": ("ch12/logsumexp.txt", ["torch.logsumexp(z, dim=0)", "1002 + torch.log(torch.exp(z64 - 1002).sum())"]),
-    "log-softmax": ("ch12/logsumexp.txt", ["F.log_softmax(z, dim=0).double(), z64 - reference"]),
+    "logsumexp": ("ch12/logsumexp.txt", ["torch.logsumexp(a, dim=0)", "1002 + torch.log(torch.exp(a64 - 1002).sum())"]),
+    "log-softmax": ("ch12/logsumexp.txt", ["F.log_softmax(a, dim=0).double(), a64 - reference"]),
     "cross-entropy": ("ch12/cross_entropy.txt", ["F.cross_entropy(logits, target)",
                                                  "-a[range(4), target] + torch.log(torch.exp(a).sum(dim=1))"]),
     "cross-entropy-gradient": ("ch12/cross_entropy.txt", ["loss.backward()", "(p - onehot) / 4"]),
-    "bce": ("ch12/bce.txt", ["nn.BCEWithLogitsLoss()(z, y)", "torch.log(s) + (1 - y64) * torch.log(1 - s)"]),
+    "mse-half-convention": ("ch12/mse_half.txt", ["0.5 * F.mse_loss(y_hat, y, reduction='sum')", "y_hat.grad.double(), numeric"]),
+    "mse-gaussian-mle": ("ch12/why_losses.txt", ["torch.exp(-(y - (w * x + 1)) ** 2 / (2 * s ** 2)) / math.sqrt(2 * math.pi * s ** 2)",
+                                                 "sse(2.3) / (2 * s ** 2) + 20 / 2 * math.log(2 * math.pi * s ** 2)"]),
+    "cross-entropy-nll": ("ch12/why_losses.txt", ["torch.distributions.Categorical(logits=a)", "-model.log_prob(c).mean()"]),
+    "cross-entropy-one-hot": ("ch12/why_losses.txt", ["-(P * torch.log(Q)).sum(dim=1), -torch.log(Q[range(4), c])"]),
+    "cross-entropy-soft-target": ("ch12/ce_targets.txt", ["-(P * torch.log(Q)).sum(dim=1).mean()", "F.cross_entropy(logits, soft).double(), H(soft, logits)"]),
+    "label-smoothing": ("ch12/ce_targets.txt", ["(1 - eps) * onehot + eps / 3", "label_smoothing=eps).double(), H(smooth, logits)"]),
+    "bce": ("ch12/bce.txt", ["nn.BCEWithLogitsLoss()(a, t)", "torch.log(s) + (1 - t64) * torch.log(1 - s)"]),
 }
 
 # Each figure of the notebook, drawn by a snippet with derivatives from autograd.
@@ -86,6 +99,7 @@ FIGURES = {
     "10-sigmoid": ("ch12/sigmoid_plot.txt", ["requires_grad_()", ".backward()", "x.grad"]),
     "11-tanh": ("ch12/tanh_plot.txt", ["requires_grad_()", "torch.autograd.grad"]),
     "12-relu": ("ch12/relu_plot.txt", ["requires_grad_()", ".backward()", "x.grad"]),
+    "vanishing-gradients": ("ch12/vanishing.txt", ["nn.Sigmoid", "nn.ReLU", "nn.init.calculate_gain", "layer.weight.grad.norm()"]),
     "modern-activations": ("ch12/modern_plot.txt", ["F.leaky_relu", "F.elu", "F.gelu", "F.silu", "torch.autograd.grad"]),
 }
 
@@ -118,15 +132,21 @@ TOPICS = {
     "jacrev": ("ch12/softmax_jacobian.txt", ["torch.func.jacrev"]),
     "mse-2/n": ("ch12/mse_grad_mean.txt", ["reduction='sum'", "tensor(-12.5000)", "tensor(-50.)"]),
     "vector-norm": ("ch12/mse.txt", ["torch.linalg.vector_norm"]),
-    "naive-softmax-nan": ("ch12/stable_softmax.txt", ["torch.exp(z) / torch.exp(z).sum()", "tensor([nan, nan, nan])", "torch.exp(z - m)"]),
-    "log-of-softmax-is-inf": ("ch12/log_softmax_inf.txt", ["torch.log(F.softmax(z, dim=0))", "tensor([-inf, 0.])",
-                                                          "F.log_softmax(z, dim=0)", "tensor([-200.,    0.])"]),
+    "naive-softmax-nan": ("ch12/stable_softmax.txt", ["torch.exp(a) / torch.exp(a).sum()", "tensor([nan, nan, nan])", "torch.exp(a - m)"]),
+    "log-of-softmax-is-inf": ("ch12/log_softmax_inf.txt", ["torch.log(F.softmax(a, dim=0))", "tensor([-inf, 0.])",
+                                                          "F.log_softmax(a, dim=0)", "tensor([-200.,    0.])"]),
     "shift-invariance": ("ch12/softmax_shift.txt", ["F.softmax(a + c, dim=0)"]),
-    "logsumexp": ("ch12/logsumexp.txt", ["torch.log(torch.exp(z).sum())", "tensor(inf)", "torch.logsumexp"]),
+    "logsumexp": ("ch12/logsumexp.txt", ["torch.log(torch.exp(a).sum())", "tensor(inf)", "torch.logsumexp"]),
     "cross-entropy": ("ch12/cross_entropy.txt", ["F.cross_entropy(logits, target)", "logits.grad"]),
     "no-softmax-before-cross-entropy": ("ch12/cross_entropy_softmax_first.txt", ["F.cross_entropy(F.softmax(logits, dim=1), target)"]),
     "log-softmax-nll-loss": ("ch12/log_softmax_nll.txt", ["F.log_softmax(logits, dim=1)", "F.nll_loss(log_p, target)"]),
-    "bce-with-logits": ("ch12/bce.txt", ["nn.BCELoss()(torch.sigmoid(z), y)", "tensor(100.)", "nn.BCEWithLogitsLoss()(z, y)", "tensor(200.)"]),
+    "bce-with-logits": ("ch12/bce.txt", ["nn.BCELoss()(torch.sigmoid(a), t)", "tensor(100.)", "nn.BCEWithLogitsLoss()(a, t)", "tensor(200.)"]),
+    "second-backward-without-saved-tensors": ("ch12/backward_twice.txt", ["y = (x + 1).sum()", "y.backward()\n", "tensor([2., 2., 2.])"]),
+    "dead-relu-pre-activation": ("ch12/relu_dead.txt", ["(pre[:, 0] < 0).all()", "weight_decay=0.5"]),
+    "softmax-sum-float32": ("ch12/softmax_sum_grad.txt", ["0.9999998807907104", "(b.grad != 0).all()"]),
+    "elu-jump": ("ch12/elu.txt", ["tensor([1.9980, 2.0000, 1.0000])"]),
+    "argmax-without-softmax": ("ch12/ce_targets.txt", ["F.softmax(logits, dim=1).argmax(dim=1), logits.argmax(dim=1)"]),
+    "one-hot": ("ch12/ce_targets.txt", ["F.one_hot(target, num_classes=3)"]),
     "module-forms": ("ch12/modules.txt", ["nn.ReLU()", "nn.Softmax(dim=1)", "nn.MSELoss()", "nn.CrossEntropyLoss()"]),
 }
 
@@ -136,7 +156,7 @@ EXERCISES = {
     "tanh-plus-one": ("ch12/ex_tanh_sigmoid.txt", ["torch.tanh(x) + 1", "2 * torch.sigmoid(2 * x)"]),
     "two-class-softmax": ("ch12/ex_two_class_softmax.txt", ["F.softmax(two, dim=1)[:, 0], torch.sigmoid(a)", "F.binary_cross_entropy_with_logits"]),
     "log-softmax-jacobian": ("ch12/ex_log_softmax_jacobian.txt", ["torch.func.jacrev", "torch.eye(4, dtype=torch.float64) - p.expand(4, 4)"]),
-    "bce-gradient": ("ch12/ex_bce_grad.txt", ["z.grad", "1 / (1 + torch.exp(-z64)) - y.double()"]),
+    "bce-gradient": ("ch12/ex_bce_grad.txt", ["a.grad", "1 / (1 + torch.exp(-a64)) - t.double()"]),
 }
 
 CASES = [
