@@ -281,3 +281,21 @@ def test_open_in_colab_names_the_notebook_the_workflow_puts_on_its_branch(publis
         assert on_branch == (published.site / path).read_bytes(), f"{path} on {branch} is not the published one"
         outputs = [o for c in json.loads(on_branch)["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
         assert outputs, f"{path}: a notebook without outputs"
+
+
+def test_without_a_repository_no_page_offers_to_report_a_problem():
+    """The partial on its own (no build): the link needs repo_url, and falls back to the
+    page's own URL when site_url is not set."""
+    from types import SimpleNamespace
+
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT / "overrides"))
+    template = env.get_template("partials/comments.html")
+    page = SimpleNamespace(meta={}, title="章", is_homepage=False, canonical_url=None, url="ch/")
+    assert "issues/new" not in template.render(config={"repo_url": None, "site_name": "站"}, page=page)
+    html = template.render(config={"repo_url": "https://github.com/o/r/", "site_name": "站"}, page=page)
+    url = re.search(r'href="([^"]+)"', html)[1].replace("&amp;", "&")
+    assert url.startswith("https://github.com/o/r/issues/new?")
+    query = parse_qs(urlsplit(url).query)
+    assert query["title"] == ["[章] "] and query["body"][0].startswith("页面：ch/")
