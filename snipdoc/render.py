@@ -36,7 +36,7 @@ def cells(examples: list[Example], runs: list[dict]) -> list[Cell]:
         if skipped and code:  # a skipped example stands alone, marked as not run
             groups.append(Cell("".join(code).rstrip("\n"), examples=members))
             code, members = [], []
-        code.append(example.source)
+        code.append(NAMED_VALUE.sub("", example.source))  # a value's name is for the page's prose, not the reader
         members.append(example)
         if run["got"] or run.get("figures") or skipped:
             output, is_error = shown_output(run["got"])
@@ -67,6 +67,10 @@ class Figures:
         self.count += 1
         m = re.match(r"[A-Za-z_-]*(\d+)/", snippet)
         return f"图 {m.group(1)}-{self.count}" if m else f"图 {self.count}"
+
+
+# "  # value: NAME" at the end of an example's first line (snipdoc.values).
+NAMED_VALUE = re.compile(r"[ \t]*#\s*value:\s*[\w.-]+[ \t]*$", re.M)
 
 
 def markdown(groups: list[Cell], stash, snippet: str, caption: str | None, numbers: Figures,

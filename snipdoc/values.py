@@ -72,8 +72,9 @@ def find(lines: list[str]) -> list[Reference]:
 
 
 def _without_code_spans(line: str) -> str:
-    """The line with `code spans` blanked out (same length): a reference shown as code is text."""
-    return re.sub(r"(`+)(.+?)\1", lambda m: " " * len(m[0]), line)
+    """The line with `code spans` blanked out (same length): a reference shown as code is
+    text, unless it is all the span holds (`{{ x.txt#name }}` shows the value as code)."""
+    return re.sub(r"(`+)(.+?)\1", lambda m: m[0] if REFERENCE.fullmatch(m[2].strip()) else " " * len(m[0]), line)
 
 
 def pick(output: str, index: int | None, where: str) -> str:
@@ -165,7 +166,7 @@ def substitute(lines: list[str], page: str, resolve, as_html: bool = True) -> tu
                 except SnippetError as exc:
                     errors.append(str(exc))
                     found = (m[0], "")
-                math = in_math(line, m.start(), display)
+                math = in_math(line, m.start(), display) or line[:m.start()].rstrip().endswith("`")
                 text = "…" if found is None else found[0]
                 if as_html and not math and found is not None and found[1]:
                     text = html_value(text, found[1])
@@ -211,6 +212,7 @@ def hand_typed(lines: list[str]) -> list[tuple[int, str]]:
         text = re.sub(r"(`+)(.+?)\1", lambda m: m[2] if NUMBER.fullmatch(m[2].strip()) else " ", line)
         text = REFERENCE.sub(" ", text)
         text = re.sub(r"\]\([^)]*\)|https?://\S+|<[^>]+>", " ", text)  # link targets, addresses, tags
+        text = re.sub(r"\\[a-zA-Z]+", " ", text)  # TeX commands: \approx16.636 holds a number
         text = _NOT_COMPUTED.sub(" ", text)
         for number in _PROSE_NUMBER.findall(text):
             if significant_digits(number) >= 3:
