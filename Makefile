@@ -9,6 +9,9 @@ PYTHON ?= python3
 TORCH  ?=
 TORCH_VERSION := $(shell sed -n 's/.*"torch==\([^"]*\)".*/\1/p' pyproject.toml)
 SUPPORTED := 3.11 3.12 3.13
+# The engine (snipdoc/, a package of its own) is installed editable from this checkout,
+# with the parts of it these notes use, in the same pip run as the notes' exact pins.
+ENGINE_EXTRAS := mkdocs,notebook,search-zh,import
 
 # Material 9.8 prints an end-of-life banner on every build.
 export NO_MKDOCS_2_WARNING := 1
@@ -16,14 +19,14 @@ export NO_MKDOCS_2_WARNING := 1
 .PHONY: serve build test record import bench clean
 
 # The environment is rebuilt whenever the pinned dependencies change.
-$(STAMP): pyproject.toml package.json package-lock.json
+$(STAMP): pyproject.toml snipdoc/pyproject.toml package.json package-lock.json
 	@version=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
 	case " $(SUPPORTED) " in *" $$version "*) ;; *) \
 	  echo "error: $(PYTHON) is Python $${version:-missing}; supported: $(SUPPORTED)."; \
 	  echo "Point make at one, e.g.  make PYTHON=python3.11 test"; exit 1;; esac
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(if $(filter cpu,$(TORCH)),$(PY) -m pip install --quiet torch==$(TORCH_VERSION) --index-url https://download.pytorch.org/whl/cpu)
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e './snipdoc[$(ENGINE_EXTRAS)]' '.[test]'
 	npm ci --no-audit --no-fund --silent
 	touch $(STAMP)
 
@@ -45,7 +48,7 @@ import: $(STAMP)
 
 # Prints a Markdown table of medians and ratios; see bench/README.md.
 bench: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m pip install --quiet -e './snipdoc[$(ENGINE_EXTRAS)]' '.[test,bench]'
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from snipdoc import proofs
+from snipdoc.engine import proofs
 
 
 def main() -> int:

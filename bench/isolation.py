@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from snipdoc.engine import Engine
+from snipdoc.engine.core import Engine
 
 TRIVIAL = ">>> import torch\n>>> 1 + {n}\n{m}\n"
 
@@ -58,7 +58,7 @@ def main() -> None:
 def breakdown(n: int = 40) -> None:
     """CPU time per child of each step of the fork server's path, cumulative, each
     measured over n children of a process that imported what the server imports."""
-    from snipdoc import forkserver, run
+    from snipdoc.engine import forkserver, run
 
     forkserver.prepare()
 

@@ -29,7 +29,7 @@ import torch
 from _pytest.reports import TestReport
 from _pytest.runner import runtestprotocol
 
-from snipdoc import forkserver, reference
+from snipdoc.engine import forkserver, reference
 
 TIMEOUT = 120  # seconds one snippet may run here
 AHEAD = reference.cpus() > 1

@@ -4,8 +4,8 @@ import threading
 
 import pytest
 
-from snipdoc.cache import Cache, cache_key, environment
-from snipdoc.engine import Engine
+from snipdoc.engine.cache import Cache, cache_key, environment
+from snipdoc.engine.core import Engine
 
 ENV = environment()
 

@@ -5,8 +5,8 @@ import textwrap
 
 import pytest
 
-from snipdoc.engine import Engine
-from snipdoc.parse import SnippetError
+from snipdoc.engine.core import Engine
+from snipdoc.engine.parse import SnippetError
 
 
 @pytest.fixture(scope="module")

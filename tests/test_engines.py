@@ -18,9 +18,9 @@ theme:
   language: zh
   font: false
 markdown_extensions:
-  - snipdoc.extension:
+  - snipdoc:
       timeout: 20
-      inputs: !!python/object/apply:snipdoc.extension.inputs_digest [snippets]
+      inputs: !!python/object/apply:snipdoc.integration.extension.inputs_digest [snippets]
   - admonition
   - pymdownx.superfences
   - pymdownx.highlight

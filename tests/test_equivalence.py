@@ -8,7 +8,7 @@ snipdoc/proofs.py) are not run again; SNIPDOC_PROVE_ALL=1 runs every one."""
 import os
 from pathlib import Path
 
-from snipdoc import proofs
+from snipdoc.engine import proofs
 
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPETS = sorted((ROOT / "snippets").rglob("*.txt"))

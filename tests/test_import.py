@@ -11,14 +11,14 @@ import re
 import pytest
 
 import notebook_fixtures as nbf
-from snipdoc import deps, drift, examples, ipython, normalise
-from snipdoc.__main__ import main
-from snipdoc.engine import Engine
-from snipdoc.extension import SnippetExtension, options_from
-from snipdoc.importer import import_notebook
-from snipdoc.ipynb import NotebookError, read_notebook
-from snipdoc.parse import parse_snippet
-from snipdoc.record import record
+from snipdoc.importer import deps, drift, examples, ipython, normalise
+from snipdoc.cli import main
+from snipdoc.engine.core import Engine
+from snipdoc.integration.extension import SnippetExtension, options_from
+from snipdoc.importer.pipeline import import_notebook
+from snipdoc.importer.ipynb import NotebookError, read_notebook
+from snipdoc.engine.parse import parse_snippet
+from snipdoc.engine.record import record
 
 MKDOCS_YML = """\
 site_name: t
@@ -27,7 +27,7 @@ theme:
   language: zh
   font: false
 markdown_extensions:
-  - snipdoc.extension:
+  - snipdoc:
       timeout: 20
   - admonition
   - pymdownx.superfences

@@ -20,8 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from snipdoc import reference
-from snipdoc.engine import Engine
+from snipdoc.engine import reference
+from snipdoc.engine.core import Engine
 
 T = ">>> import torch\n"
 NP = ">>> import numpy as np\n"

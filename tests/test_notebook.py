@@ -14,7 +14,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
-from snipdoc import notebook
+from snipdoc.integration import notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
@@ -135,7 +135,7 @@ theme:
   language: zh
   font: false
 markdown_extensions:
-  - snipdoc.extension:
+  - snipdoc:
       timeout: 30
   - admonition
   - pymdownx.superfences

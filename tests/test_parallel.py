@@ -17,7 +17,7 @@ theme:
   language: zh
   font: false
 markdown_extensions:
-  - snipdoc.extension:
+  - snipdoc:
       jobs: {jobs}
   - pymdownx.superfences
   - pymdownx.highlight
@@ -109,8 +109,8 @@ def _anon_huge_kb(pid: int) -> int:
 def test_a_long_queue_moves_the_server_to_huge_pages_and_prints_the_same(tmp_path):
     """A queue of COLLAPSE_AT snippets or more makes the server back its heap with huge
     pages; each snippet prints what it prints when run alone."""
-    from snipdoc import forkserver
-    from snipdoc.engine import Engine
+    from snipdoc.engine import forkserver
+    from snipdoc.engine.core import Engine
 
     (tmp_path / "snippets").mkdir()
     count = forkserver.COLLAPSE_AT + 6

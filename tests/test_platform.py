@@ -9,7 +9,7 @@ import sys
 
 from test_site import build, make_site
 
-from snipdoc import reference
+from snipdoc.engine import reference
 
 DRIFTED = ">>> import torch\n>>> torch.linspace(-100, 100, 10)[7]\ntensor(55.5555)\n"
 MAC = {"os": "Darwin", "machine": "arm64", "python": "3.12", "torch": "2.13.0"}
@@ -34,7 +34,7 @@ def test_on_the_reference_platform_a_changed_output_fails_the_build(tmp_path):
 
 
 def _env():
-    from snipdoc.cache import environment
+    from snipdoc.engine.cache import environment
     return environment()
 
 
@@ -55,7 +55,7 @@ def test_record_off_the_reference_platform_refuses_unless_forced(tmp_path):
 def test_the_versions_snippet_passes_with_any_build_tag():
     from pathlib import Path
 
-    from snipdoc.engine import Engine
+    from snipdoc.engine.core import Engine
 
     root = Path(__file__).resolve().parent.parent
     engine = Engine(root / "snippets", root / ".cache" / "snipdoc")

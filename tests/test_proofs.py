@@ -4,7 +4,7 @@ run is recorded."""
 
 import pytest
 
-from snipdoc import cache, proofs
+from snipdoc.engine import cache, proofs
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ theme:
   language: zh
   font: false
 markdown_extensions:
-  - snipdoc.extension:
+  - snipdoc:
       timeout: 20
   - admonition
   - pymdownx.details
@@ -164,7 +164,7 @@ def test_the_real_site_builds_strictly(tmp_path):
     assert result.returncode == 0, result.stderr
     chapter = (tmp_path / "site" / "ch12" / "index.html").read_text(encoding="utf-8")
     # Every recorded output appears, as text, on the page that embeds it.
-    from snipdoc.parse import find_directives, parse_snippet
+    from snipdoc.engine.parse import find_directives, parse_snippet
     for page in (project / "docs").rglob("*.md"):
         out = tmp_path / "site" / page.relative_to(project / "docs").with_suffix("")
         out = out.parent / "index.html" if out.name == "index" else out / "index.html"

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import test_isolation
-from snipdoc import spares
-from snipdoc.engine import Engine
+from snipdoc.engine import spares
+from snipdoc.engine.core import Engine
 
 SAMPLE = ["builtins attribute", "numpy seed", "torch seed", "torch print options", "torch default dtype",
           "signal handler", "environment variable", "thread left running"]
@@ -34,7 +34,7 @@ def spare_pids() -> set[int]:
     found = set()
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and b"snipdoc.forkserver\0--spare" in (entry / "cmdline").read_bytes():
+            if entry.name.isdigit() and b"snipdoc.engine.forkserver\0--spare" in (entry / "cmdline").read_bytes():
                 found.add(int(entry.name))
         except OSError:
             continue

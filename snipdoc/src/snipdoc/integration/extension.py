@@ -11,7 +11,7 @@ Python-Markdown) the page's conversion raises, which fails the build.
 
 Configured once, under ``markdown_extensions``::
 
-    - snipdoc.extension:
+    - snipdoc:
         snippets_dir: snippets
 """
 
@@ -27,11 +27,13 @@ from markdown import Extension
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
-from . import render
-from .engine import Engine
-from .parse import SnippetError, find_directives
+from ..engine import render
+from ..engine.core import Engine
+from ..engine.parse import SnippetError, find_directives
 
-NAME = "snipdoc.extension"
+NAME = "snipdoc"
+# The dotted path earlier versions were configured by; still accepted.
+ALIASES = (NAME, "snipdoc.extension")
 DEFAULTS = {
     "snippets_dir": ["snippets", "Folder of the snippet files (relative to the project folder); pages name snippets relative to it"],
     "cache_dir": [".cache/snipdoc", "Where runs are cached by content, relative to the project folder"],
@@ -208,8 +210,10 @@ def options_from(config_file: Path) -> dict:
     with open(config_file, encoding="utf-8") as f:
         config = yaml_load(f) or {}
     for item in config.get("markdown_extensions") or []:
-        if item == NAME:
+        if item in ALIASES:
             return {}
-        if isinstance(item, dict) and NAME in item:
-            return dict(item[NAME] or {})
+        if isinstance(item, dict):
+            for name in ALIASES:
+                if name in item:
+                    return dict(item[name] or {})
     return {}

@@ -12,9 +12,9 @@ import os
 import sys
 from pathlib import Path
 
-from .engine import Engine
-from .extension import SnippetExtension, options_from
-from .record import record_paths
+from .engine.core import Engine
+from .integration.extension import SnippetExtension, options_from
+from .engine.record import record_paths
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _import(args, settings: dict) -> int:
-    from .importer import NotebookError, import_notebook
+    from .importer.pipeline import NotebookError, import_notebook
 
     try:
         done = import_notebook(args.notebook, args.page, settings, force=args.force)
@@ -72,6 +72,3 @@ def _import(args, settings: dict) -> int:
     print(f"The report is {os.path.relpath(done.report_path)} (a dot file, so MkDocs leaves it out of the site).")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

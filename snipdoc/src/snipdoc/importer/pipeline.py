@@ -27,12 +27,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache, deps, draft, drift, examples, ipython, normalise, reference
-from .engine import Engine
+from ..engine import cache, reference
+from ..engine.core import Engine
+from . import deps, draft, drift, examples, ipython, normalise
 from .examples import Example
 from .ipynb import Cell, Notebook, NotebookError, read_notebook
-from .parse import SnippetError, parse_snippet
-from .run import TRACEBACK_HEADER
+from ..engine.parse import SnippetError, parse_snippet
+from ..engine.run import TRACEBACK_HEADER
 
 SEED_NOTE = "  # 导入时添加：原笔记没有设随机种子，每次运行的输出都不同"
 MAX_ROUNDS = 5

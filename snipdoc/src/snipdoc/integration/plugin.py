@@ -20,11 +20,12 @@ from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 
-from . import assets, notebook, reference
-from .cache import write_atomic
-from .engine import Engine
-from .extension import NAME, SnippetExtension
-from .parse import SnippetError, find_directives
+from ..engine import reference
+from ..engine.cache import write_atomic
+from ..engine.core import Engine
+from .extension import ALIASES, SnippetExtension
+from ..engine.parse import SnippetError, find_directives
+from . import assets, notebook
 
 log = get_plugin_logger(__name__)
 
@@ -175,11 +176,13 @@ def _take_extension(config) -> SnippetExtension:
     """The extension as configured under markdown_extensions (added with its defaults if
     absent), as one instance this plugin drives: listing both never runs anything twice."""
     exts = config.markdown_extensions
-    options = config.mdx_configs.pop(NAME, None) or {}
+    options = {}
+    for name in ALIASES:
+        options = config.mdx_configs.pop(name, None) or options
     for i, item in enumerate(exts):
         if isinstance(item, SnippetExtension):
             return item
-        if item == NAME:
+        if item in ALIASES:
             exts[i] = SnippetExtension(**options)
             return exts[i]
     ext = SnippetExtension(**options)

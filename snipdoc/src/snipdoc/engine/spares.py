@@ -73,7 +73,7 @@ class Spares:
 def _spawn() -> tuple[int, int, int]:
     requests, send = os.pipe()
     reports, channel = os.pipe()
-    argv = [sys.executable, "-m", "snipdoc.forkserver", "--spare"]
+    argv = [sys.executable, "-m", "snipdoc.engine.forkserver", "--spare"]
     pid = os.posix_spawn(sys.executable, argv, os.environ, file_actions=[
         (os.POSIX_SPAWN_DUP2, requests, 0), (os.POSIX_SPAWN_DUP2, channel, CHANNEL)])
     os.close(requests)

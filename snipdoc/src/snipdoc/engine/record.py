@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import reference
 from .cache import write_atomic
-from .engine import Engine, diff
+from .core import Engine, diff
 from .parse import Snippet, SnippetError, parse_snippet
 from .run import TRACEBACK_HEADER
 

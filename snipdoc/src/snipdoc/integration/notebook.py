@@ -29,11 +29,11 @@ from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
-from . import cache, render
-from .engine import Engine
-from .parse import Directive, SnippetError, find_directives
-from .figures import FIGURE_RC, FIGURE_SAVE
-from .run import TRACEBACK_HEADER
+from ..engine import cache, render
+from ..engine.core import Engine
+from ..engine.parse import Directive, SnippetError, find_directives
+from ..engine.figures import FIGURE_RC, FIGURE_SAVE
+from ..engine.run import TRACEBACK_HEADER
 
 log = get_plugin_logger(__name__)
 

@@ -14,7 +14,7 @@ from mkdocs.plugins import event_priority, get_plugin_logger
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
-from snipdoc import notebook_css, search
+from snipdoc.integration import notebook_css, search
 
 log = get_plugin_logger("snipdoc.search")
 

@@ -79,7 +79,7 @@ class Pool:
             return
         self.scratch = tempfile.mkdtemp(prefix="snipdoc-")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "snipdoc.forkserver", self.scratch, str(self.jobs), str(self.timeout), mode()],
+            [sys.executable, "-m", "snipdoc.engine.forkserver", self.scratch, str(self.jobs), str(self.timeout), mode()],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=self.scratch,
             env=reference.environment(self.snippets_dir),
         )
