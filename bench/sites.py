@@ -61,7 +61,8 @@ markdown_extensions:
 
 # snipdoc's settings belong to its Markdown extension; the plugin adds what needs MkDocs' hooks.
 SNIPDOC_EXTENSION = ("  - snipdoc:\n      snippets_dir: snippets\n"
-                     "      cache_dir: cache/{variant}\n      jobs: {jobs}\n")
+                     "      cache_dir: cache/{variant}\n      jobs: {jobs}\n"
+                     "      preload: [torch, numpy, matplotlib.pyplot]\n")
 JOBS = {"snipdoc": 2, "snipdoc1": 1}  # variant -> snippets run at once on a cache miss
 
 PLUGINS = {

@@ -9,6 +9,7 @@ import json
 import re
 
 import pytest
+from sites import ARITHMATEX, EXTENSIONS, make_site
 
 import notebook_fixtures as nbf
 from snipdoc.importer import deps, drift, examples, ipython, normalise
@@ -20,31 +21,8 @@ from snipdoc.importer.ipynb import NotebookError, read_notebook
 from snipdoc.engine.parse import parse_snippet
 from snipdoc.engine.record import record
 
-MKDOCS_YML = """\
-site_name: t
-theme:
-  name: material
-  language: zh
-  font: false
-markdown_extensions:
-  - snipdoc:
-      timeout: 20
-  - admonition
-  - pymdownx.superfences
-  - pymdownx.highlight
-  - pymdownx.arithmatex:
-      generic: true
-plugins:
-  - snipdoc
-"""
-
-
 def make_project(root):
-    (root / "docs").mkdir(parents=True)
-    (root / "snippets").mkdir()
-    (root / "mkdocs.yml").write_text(MKDOCS_YML, encoding="utf-8")
-    (root / "docs" / "index.md").write_text("# 首页\n", encoding="utf-8")
-    return root
+    return make_site(root, {"index.md": "# 首页\n"}, options={"timeout": 20}, extensions=[*EXTENSIONS, ARITHMATEX])
 
 
 def settings(root):

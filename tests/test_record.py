@@ -12,6 +12,7 @@ import pytest
 from snipdoc.engine import record as record_module
 from snipdoc.engine.core import Engine
 from snipdoc.engine.parse import SnippetError
+from sites import PRELOAD
 
 SOURCE = """\
 Prose before the examples stays as it is.
@@ -32,7 +33,7 @@ After.
 def engine(tmp_path_factory):
     root = tmp_path_factory.mktemp("project")
     (root / "snippets").mkdir()
-    eng = Engine(root / "snippets", root / ".cache", timeout=20)
+    eng = Engine(root / "snippets", root / ".cache", timeout=20, preload=PRELOAD)
     yield eng
     eng.close()
 

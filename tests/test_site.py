@@ -9,36 +9,14 @@ from pathlib import Path
 
 import pytest
 
-MKDOCS_YML = """\
-site_name: t
-theme:
-  name: material
-  language: zh
-  font: false
-markdown_extensions:
-  - snipdoc:
-      timeout: 20
-  - admonition
-  - pymdownx.details
-  - pymdownx.superfences
-  - pymdownx.highlight
-  - pymdownx.tabbed
-  - pymdownx.arithmatex:
-      generic: true
-plugins:
-  - snipdoc
-"""
+from sites import ARITHMATEX, EXTENSIONS
+from sites import make_site as _make_site
+
+EXTENSIONS = ["admonition", "pymdownx.details", *EXTENSIONS[1:], "pymdownx.tabbed", ARITHMATEX]
 
 
 def make_site(root: Path, pages: dict[str, str], snippets: dict[str, str]) -> Path:
-    (root / "mkdocs.yml").write_text(MKDOCS_YML, encoding="utf-8")
-    for name, text in pages.items():
-        (root / "docs" / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / "docs" / name).write_text(text, encoding="utf-8")
-    for name, text in snippets.items():
-        (root / "snippets" / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / "snippets" / name).write_text(text, encoding="utf-8")
-    return root
+    return _make_site(root, pages, snippets, options={"timeout": 20}, extensions=EXTENSIONS)
 
 
 def text(page: str) -> str:

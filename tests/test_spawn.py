@@ -16,6 +16,7 @@ import pytest
 import test_isolation
 from snipdoc.engine import spares
 from snipdoc.engine.core import Engine
+from sites import PRELOAD
 
 SAMPLE = ["builtins attribute", "numpy seed", "torch seed", "torch print options", "torch default dtype",
           "signal handler", "environment variable", "thread left running"]
@@ -27,14 +28,14 @@ def spawn(monkeypatch):
 
 
 def engine(project, cache=".cache", **kw) -> Engine:
-    return Engine(project / "snippets", project / cache, **{"timeout": 20, **kw})
+    return Engine(project / "snippets", project / cache, **{"timeout": 20, "preload": PRELOAD, **kw})
 
 
 def spare_pids() -> set[int]:
     found = set()
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and b"snipdoc.engine.forkserver\0--spare" in (entry / "cmdline").read_bytes():
+            if entry.name.isdigit() and b"snipdoc.engine.spares\0" in (entry / "cmdline").read_bytes():
                 found.add(int(entry.name))
         except OSError:
             continue

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .engine.core import Engine
 from .integration.extension import SnippetExtension, options_from
+from .engine.parse import SnippetError
 from .engine.record import record_paths
 
 
@@ -45,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
     root = args.config_file.resolve().parent
-    settings = SnippetExtension(**options).settings(root)
+    try:
+        settings = SnippetExtension(**options).settings(root)
+    except SnippetError as exc:
+        print(f"error: {args.config_file}: {exc}", file=sys.stderr)
+        return 1
     if args.command == "import":
         return _import(args, settings)
     files = [f.resolve() for f in args.files] or sorted(settings["snippets_dir"].rglob("*.txt"))

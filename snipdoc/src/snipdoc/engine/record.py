@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import reference
 from .cache import write_atomic
 from .core import Engine, diff
 from .parse import Snippet, SnippetError, parse_snippet
@@ -55,10 +54,10 @@ def record(engine: Engine, snippet: Snippet, force: bool = False) -> int:
     if problems:
         raise SnippetError("\n".join(message for _, message in sorted(problems, key=lambda p: p[0])))
     if rewrite and not engine.on_reference and not force:
-        here = reference.platform_here(engine.env)
+        here = engine.platform_here()
         raise SnippetError(
             f"{snippet.name}:{rewrite[0][0].lineno}: {len(rewrite)} recorded output(s) would change, and this machine "
-            f"({here}) is not the reference platform ({reference.declared()}) the outputs belong to; "
+            f"({here}) is not the reference platform ({engine.declared}) the outputs belong to; "
             f"record there, or pass --force to overwrite them with this machine's")
     if rewrite:
         write_outputs(snippet, rewrite)

@@ -27,7 +27,7 @@ from markdown import Extension
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
-from ..engine import render
+from ..engine import fresh, render
 from ..engine.core import Engine
 from ..engine.parse import SnippetError, find_directives
 
@@ -40,6 +40,13 @@ DEFAULTS = {
     "timeout": [60.0, "Seconds one snippet may run before it is stopped"],
     "output_limit": [100_000, "Characters one example may print; more is an error, and the page shows a truncated copy"],
     "jobs": [0, "Snippets run at once on a cache miss; 0: one per CPU, at most 2"],
+    "preload": [[], "Modules the snippet server imports once before forking, e.g. [torch, numpy, matplotlib.pyplot]: "
+                    "they cost one import per build instead of one per snippet, and print the same either way"],
+    "versions": ["", "Packages whose versions are in the cache key (a new version re-runs every snippet); "
+                       "default (empty): the top-level packages of preload"],
+    "reference_platform": [{}, "The platform the recorded outputs belong to, e.g. {os: Linux, machine: x86_64, "
+                               "python: '3.11', torch: 2.13.0+cpu}: a changed output fails the build there and is "
+                               "only noted elsewhere; empty: fails everywhere"],
     "inputs": ["", "A digest of the snippets folder (see inputs_digest): engines that cache pages by their "
                    "source, such as Zensical, re-render pages when a snippet changes"],
 }
@@ -64,7 +71,9 @@ class SnippetExtension(Extension):
         c = self.getConfigs()
         return {"snippets_dir": (root / c["snippets_dir"]).resolve(), "cache_dir": (root / c["cache_dir"]).resolve(),
                 "timeout": float(c["timeout"]), "output_limit": int(c["output_limit"]), "jobs": int(c["jobs"]),
-                "root": root.resolve()}
+                "root": root.resolve(), "preload": _preload(c["preload"]),
+                "versions": None if c["versions"] == "" else _names("versions", c["versions"]),
+                "reference_platform": _platform(c["reference_platform"])}
 
     def get_engine(self) -> Engine:
         if self.engine is None:
@@ -87,6 +96,32 @@ class SnippetExtension(Extension):
             self.host.report(messages)
         elif messages:
             raise SnippetBuildError("\n".join(messages))
+
+
+WHERE = "the snipdoc entry of markdown_extensions in mkdocs.yml"
+
+
+def _names(option: str, value) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise SnippetError(f"{WHERE}: option '{option}' must be a list of module names, got {value!r}")
+    return [v.strip() for v in value]
+
+
+def _preload(value) -> list[str]:
+    names = _names("preload", value)
+    if missing := fresh.missing(names):
+        raise SnippetError(f"{WHERE}: option 'preload' names {', '.join(missing)}, which is not installed "
+                           "in this environment; install it, or remove it from the list")
+    return names
+
+
+def _platform(value) -> dict:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise SnippetError(f"{WHERE}: option 'reference_platform' must be a mapping such as "
+                           f"{{os: Linux, machine: x86_64, python: '3.11'}}, got {value!r}")
+    return {k: str(v) for k, v in value.items()}
 
 
 class SnippetPreprocessor(Preprocessor):
@@ -195,6 +230,22 @@ def inputs_digest(folder: str) -> str:
     for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         h.update(path.relative_to(root).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
+
+
+def platform_from(path: str, name: str = "PLATFORM") -> dict:
+    """The mapping assigned to ``name`` in a Python file, read without running it: a
+    reference platform kept where snippets can import it too. Set as the
+    ``reference_platform`` option through a YAML tag."""
+    import ast
+
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"), path)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            try:
+                return ast.literal_eval(node.value)
+            except ValueError:
+                raise SnippetError(f"{path}:{node.lineno}: {name} must be a literal mapping") from None
+    raise SnippetError(f"{path}: no '{name} = {{...}}' assignment found")
 
 
 def makeExtension(**kwargs) -> SnippetExtension:

@@ -19,6 +19,7 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urljoin
@@ -44,12 +45,15 @@ FOLDER = "notebooks"  # generated notebooks live at notebooks/<page>.ipynb in th
 # folded at 79 columns); the site shows repr, as doctest does. The figure
 # settings are run.py's (the notebook test compares the SVG a kernel draws
 # with the site's, byte for byte).
+# Without matplotlib installed no snippet draws, and the setup leaves figures out.
 SETUP_CODE = "\n".join([
     "%config PlainTextFormatter.pprint = False",
-    '%config InlineBackend.figure_formats = ["svg"]',
-    f"%config InlineBackend.print_figure_kwargs = {FIGURE_SAVE!r}",
-    "import matplotlib",
-    *(f"matplotlib.rcParams[{k!r}] = {v!r}" for k, v in FIGURE_RC.items()),
+    *([
+        '%config InlineBackend.figure_formats = ["svg"]',
+        f"%config InlineBackend.print_figure_kwargs = {FIGURE_SAVE!r}",
+        "import matplotlib",
+        *(f"matplotlib.rcParams[{k!r}] = {v!r}" for k, v in FIGURE_RC.items()),
+    ] if find_spec("matplotlib") else []),
 ])
 
 SETUP_NOTE = (

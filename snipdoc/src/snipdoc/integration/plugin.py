@@ -20,7 +20,6 @@ from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 
-from ..engine import reference
 from ..engine.cache import write_atomic
 from ..engine.core import Engine
 from .extension import ALIASES, SnippetExtension
@@ -61,7 +60,10 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         self.root = Path(config.config_file_path).resolve().parent
         self.docs_prefix = _relative(Path(config.docs_dir), self.root)
         self.ext = _take_extension(config)
-        settings = self.ext.settings(self.root)
+        try:
+            settings = self.ext.settings(self.root)
+        except SnippetError as exc:
+            raise PluginError(str(exc)) from None
         if self.engine is None or self._settings != settings:
             if self.engine is not None:
                 self.engine.close()
@@ -100,7 +102,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         return list(found.values())
 
     def on_post_build(self, *, config):
-        # Under serve, have torch imported before the author's first edit, not after it.
+        # Under serve, have the preloaded libraries imported before the author's first edit, not after it.
         if self.config.enabled and self.command == "serve":
             self.engine.pool.warm()
 
@@ -161,9 +163,9 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             if str(path) not in self.embedded:
                 log.warning(f"{self.engine.display(path)}: no page embeds this snippet")
         if self.engine.differences:
-            here = reference.platform_here(self.engine.env)
+            here = self.engine.platform_here()
             log.info(f"{len(self.engine.differences)} example(s) print differently here ({here}) than on the "
-                     f"reference platform ({reference.declared()}): " + ", ".join(sorted(self.engine.differences)))
+                     f"reference platform ({self.engine.declared}): " + ", ".join(sorted(self.engine.differences)))
         ran = self.engine.runs - self.runs_before
         log.info(f"snippets: {ran} executed, {max(len(self.embedded) - ran, 0)} from the cache")
         if self.errors and self.command != "serve":
