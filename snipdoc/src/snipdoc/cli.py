@@ -1,7 +1,7 @@
 """``python -m snipdoc record [FILE ...]``: write real outputs into snippet files.
 ``python -m snipdoc import NOTEBOOK --page docs/chNN.md``: a draft chapter from an old notebook.
 
-Settings come from the snipdoc.extension entry of mkdocs.yml, as the build
+Settings come from the snipdoc entry of mkdocs.yml (markdown_extensions), as the build
 reads them; a command-line flag overrides one.
 """
 
@@ -19,9 +19,11 @@ from .engine.record import record_paths
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m snipdoc")
+    parser = argparse.ArgumentParser(
+        prog="python -m snipdoc", description="Executable doctest examples for Markdown sites. "
+        "Settings come from the snipdoc entry of mkdocs.yml.")
     sub = parser.add_subparsers(dest="command", required=True)
-    rec = sub.add_parser("record", help="run snippets and write their real outputs into them")
+    rec = sub.add_parser("record", help="write the real outputs into snippet files")
     rec.add_argument("files", nargs="*", type=Path, help="snippet files (default: every .txt in the snippets folder)")
     rec.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"),
                      help="where the settings are read (default: mkdocs.yml)")
@@ -29,8 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--timeout", type=float, help="overrides timeout of mkdocs.yml")
     rec.add_argument("--output-limit", type=int, help="overrides output_limit of mkdocs.yml")
     rec.add_argument("--force", action="store_true",
-                     help="overwrite recorded outputs even off the reference platform (snipdoc/reference.py)")
-    imp = sub.add_parser("import", help="turn a Jupyter notebook into a draft page, a snippet and a drift report")
+                     help="overwrite recorded outputs even off the reference platform (reference_platform)")
+    imp = sub.add_parser("import", help="draft a page and a snippet from a Jupyter notebook")
     imp.add_argument("notebook", type=Path, help="the .ipynb file")
     imp.add_argument("--page", type=Path, required=True, help="the page to write, e.g. docs/ch13.md")
     imp.add_argument("--force", action="store_true", help="overwrite an existing page and snippet")
