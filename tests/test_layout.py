@@ -84,3 +84,10 @@ def test_the_engine_distribution_asks_for_no_torch_and_pins_nothing():
     assert not [r for r in requirements if r.lower().startswith(("torch", "numpy", "matplotlib"))]
     assert not [r for r in requirements if "==" in r]
     assert project["name"] == "snipdoc" and "PyTorch" not in project["description"]
+
+
+def test_the_repository_folder_never_stands_in_for_the_installed_package():
+    # Run from the repository root, `import snipdoc` must find the package (editable from
+    # snipdoc/src, or installed), never the folder snipdoc/ as a namespace package.
+    assert snipdoc.__file__ is not None
+    assert PACKAGE != ROOT / "snipdoc" and (PACKAGE / "engine" / "core.py").is_file()
