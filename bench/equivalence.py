@@ -1,4 +1,4 @@
-"""The equivalence proof as tests/test_equivalence.py runs it (snipdoc/proofs.py):
+"""The equivalence proof as tests/test_equivalence.py runs it (snipdoc/src/snipdoc/engine/proofs.py):
 the reference command, fresh, for every file not proven before, one per CPU at
 a time.
 

@@ -4,7 +4,7 @@ Each case is a setter snippet that changes some global state, then a probe
 snippet that prints it. The engine runs the setter and then the probe (one at
 a time, as a warm process would); the probe's outputs are written into the
 probe file, which must then pass the reference command, `python -m doctest`
-in a new interpreter (snipdoc/reference.py). So the page shows exactly what a
+in a new interpreter (snipdoc/src/snipdoc/engine/reference.py). So the page shows exactly what a
 fresh doctest gives, whatever ran before.
 
 What a forked child still shares with, or lacks from, a fresh process is

@@ -1,5 +1,5 @@
 """Where fork is unsafe (macOS), each snippet runs in a fresh interpreter started
-ahead (snipdoc/spares.py). Run here on Linux through SNIPDOC_START=spawn: the
+ahead (snipdoc/src/snipdoc/engine/spares.py). Run here on Linux through SNIPDOC_START=spawn: the
 same outputs as the fork server, the same isolation against a sample of the
 probes, timeouts and crashes handled the same way, no spare left behind."""
 
