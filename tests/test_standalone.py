@@ -14,8 +14,11 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 import venv
 from pathlib import Path
 
@@ -145,3 +148,31 @@ def test_preloading_what_is_not_installed_is_a_clear_error(environments, tmp_pat
     run = _build(environments["plain"], root)
     assert run.returncode != 0
     assert "option 'preload' names torch, which is not installed" in run.stderr
+
+
+def test_the_site_serves_and_shows_real_outputs(environments, tmp_path):
+    """`mkdocs serve` in the environment without torch: the page shows each snippet's
+    real output once its run is done (serve never waits: meanwhile a box says it runs)."""
+    root = _site(tmp_path, ["numpy"], SNIPPETS)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    server = subprocess.Popen([str(environments["plain"]), "-m", "mkdocs", "serve",
+                               "-a", f"127.0.0.1:{port}"], cwd=root, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, env={**env, "NO_MKDOCS_2_WARNING": "1"})
+    try:
+        page, deadline = "", time.monotonic() + 120
+        while "<pre>array([0.33333333])</pre>" not in page and time.monotonic() < deadline:
+            time.sleep(0.5)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    page = response.read().decode("utf-8")
+            except OSError:
+                continue
+        for output in ("2.5", "array([3, 5, 7])", "array([0.33])", "array([0.33333333])"):
+            assert f"<pre>{output}</pre>" in page
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=30)
+    assert "ERROR" not in err, err
