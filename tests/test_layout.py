@@ -91,3 +91,21 @@ def test_the_repository_folder_never_stands_in_for_the_installed_package():
     # snipdoc/src, or installed), never the folder snipdoc/ as a namespace package.
     assert snipdoc.__file__ is not None
     assert PACKAGE != ROOT / "snipdoc" and (PACKAGE / "engine" / "core.py").is_file()
+
+
+def test_the_public_names_load():
+    """`- snipdoc` (the entry point) and `- snipdoc.extension` (the dotted path of earlier
+    versions) in markdown_extensions give the extension; `plugins: - snipdoc` the plugin."""
+    from importlib.metadata import entry_points
+
+    import markdown
+
+    from snipdoc.integration.extension import SnippetExtension
+    from snipdoc.integration.plugin import SnippetPlugin
+
+    for name in ("snipdoc", "snipdoc.extension"):
+        md = markdown.Markdown(extensions=[name], extension_configs={name: {"timeout": 5}})
+        [ext] = [e for e in md.registeredExtensions if isinstance(e, SnippetExtension)]
+        assert ext.getConfig("timeout") == 5
+    [plugin] = entry_points(group="mkdocs.plugins", name="snipdoc")
+    assert plugin.load() is SnippetPlugin
