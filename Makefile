@@ -1,4 +1,6 @@
 # Two commands set everything up on a fresh machine: `make serve` and `make test`.
+# Pass-through variables: PYTEST_ARGS (make test), IMPORT_ARGS (make import),
+# BENCH_ARGS (make bench), FILES and FORCE (make record), TORCH=cpu (any target).
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
@@ -25,7 +27,10 @@ $(STAMP): pyproject.toml snipdoc/pyproject.toml package.json package-lock.json
 	  echo "error: $(PYTHON) is Python $${version:-missing}; supported: $(SUPPORTED)."; \
 	  echo "Point make at one, e.g.  make PYTHON=python3.11 test"; exit 1;; esac
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(if $(filter cpu,$(TORCH)),$(PY) -m pip install --quiet torch==$(TORCH_VERSION) --index-url https://download.pytorch.org/whl/cpu)
+	$(if $(filter cpu,$(TORCH)),$(PY) -m pip install --quiet --timeout 15 --retries 1 torch==$(TORCH_VERSION) \
+	  --index-url https://download.pytorch.org/whl/cpu || { echo "error: PyTorch's CPU index \
+	  (download.pytorch.org) did not answer. Run without TORCH=cpu to take PyPI's torch (on Linux the CUDA \
+	  build, several GB), or point PIP_INDEX_URL at a mirror that has torch==$(TORCH_VERSION)+cpu."; exit 1; })
 	$(PY) -m pip install --quiet -e './snipdoc[$(ENGINE_EXTRAS)]' '.[test]'
 	npm ci --no-audit --no-fund --silent
 	touch $(STAMP)
@@ -39,8 +44,10 @@ build: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# make record FILES="snippets/ch12/a.txt ..." (default: every snippet); FORCE=1 overwrites
+# recorded outputs off the reference platform.
 record: $(STAMP)
-	$(PY) -m snipdoc record $(FILES)
+	$(PY) -m snipdoc record $(FILES) $(if $(FORCE),--force)
 
 # A draft chapter from an old notebook, and its drift report: make import NOTEBOOK=old/x.ipynb PAGE=docs/ch13.md
 import: $(STAMP)

@@ -265,47 +265,54 @@ def sideways_problems(loaded: Loaded) -> list[str]:
     return problems
 
 
-COPY_ALL_JS = """
-async (buttons) => {
-  const copies = [];
-  for (const [i, button] of buttons.entries()) {
-    if (i > 0) {  // the first was clicked by the test itself, as a reader does
-      await navigator.clipboard.writeText("");
-      button.click();
-    }
-    const cell = button.closest(".jp-Cell");
-    const box = cell || button.closest(".highlight");
-    const next = box.nextElementSibling;
-    const output = cell ? cell.querySelector(".jp-Cell-outputWrapper") : next && next.matches(".snippet-output") && next;
-    // The copy lands a moment after the click (later on a busy machine): wait up to 5 s.
-    let copied = "";
-    for (let wait = 0; wait < 250 && !copied; wait++) {
-      copied = await navigator.clipboard.readText();
-      if (!copied) await new Promise((done) => setTimeout(done, 20));
-    }
-    copies.push({
-      copied,
-      code: (cell ? cell.querySelector(".jp-InputArea pre") : document.querySelector(button.dataset.clipboardTarget)).textContent,
-      python: box.matches(".language-python, .language-py") || !!box.querySelector(".hl-python"),
-      output: output ? output.textContent : "",
-    });
+# A reader's click on a copy button: open the answer it may be folded into, bring it on
+# screen, and say where to click. Each button gets a real (trusted) mouse click, as a reader
+# gives: a click synthesised in the page has no user activation of its own, and copying
+# needs one (it lasts a few seconds after the last real input, so a loop of synthesised
+# clicks copies nothing once that time is up).
+COPY_AIM_JS = """
+(button) => {
+  for (let d = button.closest("details"); d; d = d.parentElement.closest("details")) d.open = true;
+  button.scrollIntoView({ block: "center" });
+  const r = button.getBoundingClientRect();
+  const cell = button.closest(".jp-Cell");
+  const box = cell || button.closest(".highlight");
+  const next = box.nextElementSibling;
+  const output = cell ? cell.querySelector(".jp-Cell-outputWrapper") : next && next.matches(".snippet-output") && next;
+  return {
+    x: r.x + r.width / 2,
+    y: r.y + r.height / 2,
+    code: (cell ? cell.querySelector(".jp-InputArea pre") : document.querySelector(button.dataset.clipboardTarget)).textContent,
+    python: box.matches(".language-python, .language-py") || !!box.querySelector(".hl-python"),
+    output: output ? output.textContent : "",
+  };
+}
+"""
+
+# The copy lands a moment after the click (later on a busy machine): wait up to 5 s.
+READ_CLIPBOARD_JS = """
+async () => {
+  for (let wait = 0; wait < 250; wait++) {
+    const copied = await navigator.clipboard.readText();
+    if (copied) return copied;
+    await new Promise((done) => setTimeout(done, 20));
   }
-  return copies;
+  return "";
 }
 """
 
 
 def copy_problems(loaded: Loaded) -> list[str]:
-    """Press every copy button; what lands on the clipboard must be the block's code and
-    nothing else: no prompts, not the output shown below it, and Python that compiles."""
+    """Click every copy button as a reader does; what lands on the clipboard must be the
+    block's code and nothing else: no prompts, not the output shown below it, and Python
+    that compiles."""
     page, problems = loaded.page, []
-    buttons = page.locator(COPY_BUTTON)
-    if not buttons.count():
-        return []
-    page.evaluate("navigator.clipboard.writeText('')")
-    buttons.first.click()
-    for i, copy in enumerate(page.evaluate(COPY_ALL_JS, buttons.element_handles())):
-        copied, where = copy["copied"], f"copy button {i + 1} ({copy['copied'][:40]!r}...)"
+    for i, button in enumerate(page.locator(COPY_BUTTON).element_handles()):
+        page.evaluate("navigator.clipboard.writeText('')")
+        copy = button.evaluate(COPY_AIM_JS)
+        page.mouse.click(copy["x"], copy["y"])
+        copied = page.evaluate(READ_CLIPBOARD_JS)
+        where = f"copy button {i + 1} ({copied[:40]!r}...)"
         if any(line.startswith((">>>", "...")) for line in copied.splitlines()):
             problems.append(f"{where}: copies prompts")
         output = copy["output"].strip().splitlines()
@@ -929,6 +936,12 @@ def test_checks_fail_on_unreadable_output_sideways_page_and_copied_prompt(browse
     assert any(p.startswith("looks like code") for p in output_problems(light))
     light.page.evaluate("document.querySelector('pre > code').textContent = '>>> print(1)'")
     assert any("copies prompts" in p for p in copy_problems(light))
+    # A button that puts other text on the clipboard than its block shows (Material copies
+    # data-clipboard-text, when a button has it, instead of the block).
+    light.page.evaluate("document.querySelector('pre > code').textContent = 'print(1)'")
+    assert copy_problems(light) == []
+    light.page.evaluate("document.querySelector('button[data-md-type=copy]').dataset.clipboardText = 'print(2)'")
+    assert any("copies something else" in p for p in copy_problems(light))
 
 
 # A site where a query's last word is also the start of a longer one, as on a page about

@@ -241,3 +241,13 @@ def test_figures_follow_the_part_that_drew_them(engine):
     assert [len(r["figures"]) for r in result["examples"]] == [0, 1, 0, 0, 1]
     first, last = result["examples"][1]["figures"][0], result["examples"][4]["figures"][0]
     assert first["light"] != last["light"] and first["light"] != first["dark"]
+
+
+def test_a_failure_is_not_run_again_under_the_same_settings(engine):
+    # Under `mkdocs serve` every rebuild asks for every snippet: an output over the limit
+    # that counted as never valid ran again on each rebuild, and each run's reload asked again.
+    snippet = write(engine, "huge_again.txt", '>>> print("y" * 10_000)\n')
+    runs = engine.runs
+    first = engine.result(snippet)
+    assert engine.problems(snippet, first) and engine.runs == runs + 1
+    assert engine.result(snippet) is first and engine.runs == runs + 1

@@ -206,3 +206,15 @@ def test_an_output_ending_in_blank_lines_is_recorded_as_doctest_reads_it(engine)
     assert snippet.path.read_bytes() == b'>>> print("a\\n")\na\n<BLANKLINE>\n'
     assert record_module.record(engine, engine.load("blank.txt")) == 0
     assert _reference(snippet.path).returncode == 0
+
+
+def test_off_the_reference_platform_new_outputs_are_written_and_recorded_ones_kept(engine, monkeypatch):
+    monkeypatch.setattr(engine, "on_reference", False)
+    snippet = put(engine, "new.txt", b">>> 6 * 7\n")  # a brand-new example: nothing recorded to overwrite
+    assert record_module.record(engine, snippet) == 1
+    assert snippet.path.read_text() == ">>> 6 * 7\n42\n"
+    changed = put(engine, "changed.txt", b">>> 6 * 7\n41\n>>> 1 + 1\n")
+    with pytest.raises(SnippetError, match=r"changed\.txt:1: 1 recorded output\(s\) would change"):
+        record_module.record(engine, changed)
+    assert changed.path.read_text() == ">>> 6 * 7\n41\n>>> 1 + 1\n"  # nothing written, not even the new one
+    assert record_module.record(engine, engine.load("changed.txt"), force=True) == 2

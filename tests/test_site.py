@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from sites import ARITHMATEX, EXTENSIONS
+from sites import ARITHMATEX, EXTENSIONS, config
 from sites import make_site as _make_site
 
 EXTENSIONS = ["admonition", "pymdownx.details", *EXTENSIONS[1:], "pymdownx.tabbed", ARITHMATEX]
+MKDOCS_YML = config({"timeout": 20}, extensions=EXTENSIONS)  # what make_site writes
 
 
 def make_site(root: Path, pages: dict[str, str], snippets: dict[str, str]) -> Path:
@@ -237,3 +238,184 @@ def test_serve_never_waits_for_a_slow_snippet(tmp_path):
     finally:
         serve.terminate()
         serve.wait(timeout=30)
+
+
+NOTEBOOK_YML = MKDOCS_YML.replace("      timeout: 20\n", "      timeout: 20\n      output_limit: 1000\n").replace(
+    "plugins:\n  - snipdoc\n", """\
+plugins:
+  - snipdoc:
+      notebooks: [ch.md]
+  - mkdocs-jupyter:
+      include: ["*.ipynb"]
+      ignore: ["*.md", "*.py"]
+      execute: false
+      allow_errors: false
+nav:
+  - ch.md
+  - huge.md
+  - notebooks/ch.ipynb
+""")
+
+
+def test_serve_keeps_notebooks_and_failures_out_of_the_edit_loop(tmp_path):
+    """Under serve the edited page reloads without waiting for its notebook, which the
+    page says is being updated until it is; an output over the limit is a red box, run
+    once, not a rebuild loop; and a failing snippet names the line of the page."""
+    import socket
+    import time
+    import urllib.request
+
+    root = make_site(tmp_path, {"ch.md": "# 首页\n\nv1\n\n::: snippet a.txt\n", "huge.md": "# huge\n\n::: snippet huge.txt\n"},
+                     {"a.txt": ">>> print('a' * 3)\naaa\n", "huge.txt": '>>> print("x" * 5000)\n'})
+    (root / "mkdocs.yml").write_text(NOTEBOOK_YML, encoding="utf-8")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log_path = tmp_path / "serve.log"
+    log = open(log_path, "w+")
+    serve = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"], cwd=root,
+                             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+
+    def get(path=""):
+        return text(urllib.request.urlopen(f"http://127.0.0.1:{port}/{path}").read().decode())
+
+    def until(check, limit=60):
+        for _ in range(limit * 20):
+            if check():
+                return True
+            time.sleep(0.05)
+        raise AssertionError("not within the time limit; the server's log:\n" + log_path.read_text()[-4000:])
+
+    try:
+        until(lambda: "Serving on" in log_path.read_text())
+        until(lambda: "v1" in get("notebooks/ch/"))  # converted in the background after the first build
+        until(lambda: "over the limit of 1,000" in get("huge/"))
+        (root / "docs" / "ch.md").write_text("# 首页\n\nv2\n\n::: snippet a.txt\n", encoding="utf-8")
+        until(lambda: "v2" in get("ch/"))
+        # The notebook is either updated already or says it is being updated: never an old one shown as current.
+        notebook_page = get("notebooks/ch/")
+        assert "v2" in notebook_page or "Notebook 版正在更新" in notebook_page
+        until(lambda: "v2" in get("notebooks/ch/") and "正在更新" not in get("notebooks/ch/"))
+        time.sleep(2)  # room for a loop of rebuilds to show itself
+        logged = log_path.read_text()
+        runs = [int(n) for n in re.findall(r"snippets: (\d+) executed", logged)]
+        assert sum(runs) == 2 and len(runs) < 8, logged  # each snippet ran once; no loop of rebuilds
+        (root / "snippets" / "a.txt").write_text(">>> print('a' * 3)\nbbb\n", encoding="utf-8")
+        until(lambda: "docs/ch.md:5" in log_path.read_text())  # the directive's line, though a note was added above it
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
+        log.close()
+
+
+@pytest.mark.parametrize("page, drop, line", [
+    # Content tabs on a site without pymdownx.tabbed: the indented directive becomes a code block.
+    ('# t\n\n=== "A"\n\n    ::: snippet a.txt\n', "  - pymdownx.tabbed\n", 5),
+    # Indented with a tab at the top level: an indented code block too.
+    ("# t\n\n\t::: snippet a.txt\n", "", 3),
+])
+def test_an_expansion_that_lands_in_a_code_block_fails_the_build(tmp_path, page, drop, line):
+    root = make_site(tmp_path, {"index.md": page}, {"a.txt": ">>> print('a' * 3)\naaa\n"})
+    (root / "mkdocs.yml").write_text(MKDOCS_YML.replace(drop, ""), encoding="utf-8")
+    result = build(root)
+    assert result.returncode != 0
+    assert f"docs/index.md:{line}: '::: snippet a.txt' was published inside a code block" in result.stderr
+
+
+def test_a_snippet_that_cannot_be_read_is_one_error_not_also_unembedded(tmp_path):
+    root = make_site(tmp_path, {"index.md": "# t\n\n::: snippet a.txt\n"}, {})
+    (root / "snippets").mkdir()
+    (root / "snippets" / "a.txt").write_bytes(b">>> print('\xe9')\n")  # Latin-1, not UTF-8
+    result = build(root)
+    assert result.returncode != 0
+    assert "snippets/a.txt" in result.stderr and "UTF-8" in result.stderr
+    assert "no page embeds this snippet" not in result.stderr
+
+
+def test_the_red_box_says_what_happened(tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    cases = {"missing.txt": "示例无法嵌入", "a.txt": "输出与记录的不同", "boom.txt": "示例运行失败"}
+    pages = {f"p{i}.md": f"# t\n\n::: snippet {name}\n" for i, name in enumerate(cases)}
+    root = make_site(tmp_path, pages, {"a.txt": ">>> 6 * 7\n41\n", "boom.txt": ">>> 1 / 0\n"})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    serve = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"], cwd=root,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    try:
+        for i, title in enumerate(cases.values()):
+            page = ""
+            for _ in range(600):
+                try:
+                    page = urllib.request.urlopen(f"http://127.0.0.1:{port}/p{i}/").read().decode()
+                except OSError:
+                    pass
+                if "snippet-failure" in page:
+                    break
+                time.sleep(0.1)
+            assert f'<p class="admonition-title">{title}</p>' in page
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_stopping_serve_prints_no_traceback_and_leaves_no_temporary_folder(tmp_path, how):
+    import signal
+    import socket
+    import time
+
+    (tmp_path / "site").mkdir()
+    root = make_site(tmp_path / "site", {"index.md": "::: snippet a.txt\n"}, {"a.txt": ">>> 6 * 7\n42\n"})
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "w") as log:
+        # A process group of its own, as a terminal gives a command: Ctrl-C signals the whole group.
+        serve = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"], cwd=root,
+                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                 env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "TMPDIR": str(temp)})
+        try:
+            for _ in range(1200):
+                if "Serving on" in log_path.read_text() and list(temp.glob("snipdoc-*")):
+                    break
+                time.sleep(0.05)
+            assert list(temp.glob("snipdoc-*")), "the snippet server never started"
+            time.sleep(1)
+            if how == "ctrl-c":
+                os.killpg(serve.pid, signal.SIGINT)
+            else:
+                serve.terminate()
+            serve.wait(timeout=30)
+        finally:
+            if serve.poll() is None:
+                serve.kill()
+    for _ in range(600):  # the server leaves once it sees that MkDocs is gone
+        if not list(temp.glob("snipdoc-*")):
+            break
+        time.sleep(0.05)
+    assert list(temp.glob("snipdoc-*")) == []
+    logged = log_path.read_text()
+    assert "Traceback" not in logged and "KeyboardInterrupt" not in logged, logged
+
+
+def test_a_failed_build_keeps_the_last_good_site(tmp_path):
+    root = make_site(tmp_path, {"index.md": "# t\n\n::: snippet a.txt\n"}, {"a.txt": ">>> 6 * 7\n42\n"})
+    assert build(root).returncode == 0
+    good = (root / "site" / "index.html").read_text(encoding="utf-8")
+    (root / "snippets" / "a.txt").write_text(">>> 6 * 7\n41\n", encoding="utf-8")
+    (root / "docs" / "index.md").write_text("# t\n\nnew\n\n::: snippet a.txt\n", encoding="utf-8")
+    result = build(root)
+    assert result.returncode != 0 and "the site was not written" in result.stderr
+    assert (root / "site" / "index.html").read_text(encoding="utf-8") == good
+    assert sorted(p.name for p in root.iterdir()) == [".cache", "docs", "mkdocs.yml", "site", "snippets"]
+    (root / "snippets" / "a.txt").write_text(">>> 6 * 7\n42\n", encoding="utf-8")
+    assert build(root).returncode == 0
+    assert "new" in text((root / "site" / "index.html").read_text(encoding="utf-8"))

@@ -18,6 +18,7 @@ from .forkserver import Pool
 from .parse import Snippet, SnippetError, parse_snippet
 
 RECORD_HINT = "make record FILES={}"
+DIFFERS = "output differs from the recorded one"
 
 
 class Engine:
@@ -73,11 +74,12 @@ class Engine:
         return self.key(snippet) + (str(deps) if deps else "")
 
     def _valid(self, result: dict) -> bool:
-        if "crash" in result:
-            return result.get("settings") == [self.timeout, self.output_limit] and \
+        if result.get("settings") is not None:
+            # A failure holds under the settings it failed under (until a file it read
+            # changes); under others it may pass. Without this an output over the limit
+            # was never valid, and `mkdocs serve` re-ran it on every rebuild, forever.
+            return result["settings"] == [self.timeout, self.output_limit] and \
                 cache.deps_unchanged(result.get("deps", {}), self.root)
-        if result.get("settings") is not None and result["settings"] != [self.timeout, self.output_limit]:
-            return False  # a failure under other settings may pass under these
         # A run that passed within the timeout and under the limit is valid under any
         # settings it also fits: changing them re-runs only what they can change.
         return (result.get("elapsed", 0) < self.timeout and result.get("max_output", 0) <= self.output_limit
@@ -158,7 +160,7 @@ class Engine:
                 # Another platform may print a last digit differently: shown, noted, listed.
                 self.differences[f"{snippet.name}:{example.lineno}"] = snippet.name
             elif run["status"] == "mismatch":
-                out.append(f"{where}: output differs from the recorded one; to accept it: "
+                out.append(f"{where}: {DIFFERS}; to accept it: "
                            f"{RECORD_HINT.format(snippet.name)}\n"
                            + diff(example.want, run["got"], f"{snippet.name}:{example.lineno}"))
             if run.get("figure_error"):

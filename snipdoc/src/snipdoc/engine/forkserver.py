@@ -86,6 +86,9 @@ class Pool:
              json.dumps(self.preload)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=self.scratch,
             env=reference.environment(self.snippets_dir),
+            # Out of the terminal's process group: Ctrl-C under `mkdocs serve` is MkDocs'
+            # to handle (it closes the server), not a KeyboardInterrupt traceback here.
+            start_new_session=True,
         )
         self.starts += 1
         threading.Thread(target=self._read, args=(self.proc, self.scratch), daemon=True).start()
@@ -146,8 +149,19 @@ def serve(scratch: str, jobs: int, timeout: float, spares: Spares | None = None)
     With spares, each snippet runs in a fresh interpreter instead of a fork."""
     reply = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # a stray write to fd 1 must not corrupt the replies
-    queue: list[dict] = []
     children: dict[int, _Child] = {}  # by channel fd
+    try:
+        _serve(reply, scratch, jobs, timeout, spares, children)
+    except BrokenPipeError:
+        pass  # the client was killed (SIGTERM to `mkdocs serve`): nobody is left to answer
+    for child in children.values():  # stop what still runs, and leave
+        _kill(child.pid)
+        os.waitpid(child.pid, 0)
+        shutil.rmtree(child.folder, ignore_errors=True)
+
+
+def _serve(reply, scratch: str, jobs: int, timeout: float, spares: Spares | None, children: dict) -> None:
+    queue: list[dict] = []
     buffer = b""
     collapsed = False
     while True:
@@ -165,11 +179,7 @@ def serve(scratch: str, jobs: int, timeout: float, spares: Spares | None = None)
         ready = select.select(fds, [], [], None if wait is None else max(0.0, wait - time.monotonic()))[0]
         if 0 in ready:
             data = os.read(0, 1 << 16)
-            if not data:  # the build is done: stop what still runs and leave
-                for child in children.values():
-                    _kill(child.pid)
-                    os.waitpid(child.pid, 0)
-                    shutil.rmtree(child.folder, ignore_errors=True)
+            if not data:  # the build is done
                 return
             buffer += data
             *lines, buffer = buffer.split(b"\n")
@@ -296,6 +306,8 @@ def main() -> None:
             serve(scratch, jobs, timeout, spares)
         finally:
             spares.close()
+    # The client removes the folder too, unless it was killed (SIGTERM to `mkdocs serve`).
+    shutil.rmtree(scratch, ignore_errors=True)
     # Every child is reaped and every reply written. The interpreter's teardown with
     # torch preloaded takes about 0.6 s, and the build waits for the server to end.
     os._exit(0)

@@ -53,10 +53,12 @@ def record(engine: Engine, snippet: Snippet, force: bool = False) -> int:
             problems.append((example.lineno, f"{where}: {a['figure_error']}"))
     if problems:
         raise SnippetError("\n".join(message for _, message in sorted(problems, key=lambda p: p[0])))
-    if rewrite and not engine.on_reference and not force:
+    # Writing an output where none is recorded yet overwrites nothing: allowed anywhere.
+    overwrites = [(example, got) for example, got in rewrite if example.want]
+    if overwrites and not engine.on_reference and not force:
         here = engine.platform_here()
         raise SnippetError(
-            f"{snippet.name}:{rewrite[0][0].lineno}: {len(rewrite)} recorded output(s) would change, and this machine "
+            f"{snippet.name}:{overwrites[0][0].lineno}: {len(overwrites)} recorded output(s) would change, and this machine "
             f"({here}) is not the reference platform ({engine.declared}) the outputs belong to; "
             f"record there, or pass --force to overwrite them with this machine's")
     if rewrite:

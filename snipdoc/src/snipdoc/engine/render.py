@@ -69,7 +69,8 @@ class Figures:
         return f"图 {m.group(1)}-{self.count}" if m else f"图 {self.count}"
 
 
-def markdown(groups: list[Cell], stash, snippet: str, caption: str | None, numbers: Figures) -> list[str]:
+def markdown(groups: list[Cell], stash, snippet: str, caption: str | None, numbers: Figures,
+             record_hint: str = "") -> list[str]:
     """Markdown lines: a fenced block per cell, and a stashed HTML block per output and figure."""
     out: list[str] = []
     for cell in groups:
@@ -79,7 +80,7 @@ def markdown(groups: list[Cell], stash, snippet: str, caption: str | None, numbe
         elif cell.output:
             out += [stash(output_html(cell.output, cell.is_error)), ""]
         if cell.differs:
-            out += [stash(differs_html()), ""]
+            out += [stash(differs_html(record_hint)), ""]
         for figure in cell.figures:
             out += [stash(figure_html(figure, numbers.label(snippet), caption, snippet)), ""]
     return out
@@ -91,9 +92,12 @@ def output_html(text: str, is_error: bool) -> str:
     return f'<div class="{cls}" role="group" aria-label="{label}"><pre>{html.escape(text)}</pre></div>'
 
 
-def differs_html() -> str:
-    return ('<div class="snippet-differs" role="note">这是本机的运行结果，与参考平台上记录的输出不同'
-            '（末位数字等可能因平台而异）</div>')
+def differs_html(record_hint: str = "") -> str:
+    # The likelier cause first: an author who just edited the example sees this too.
+    record = f"运行 <code>{html.escape(record_hint)}</code> " if record_hint else ""
+    return ('<div class="snippet-differs" role="note">这是本机的运行结果，与记录的输出不同。'
+            f"如果刚改过这个示例，{record}记录新的输出；如果没有改过，差别来自平台："
+            "本机不是记录输出的参考平台，末位数字等可能不同。</div>")
 
 
 def skipped_html() -> str:
@@ -115,9 +119,14 @@ def _b64(svg: str) -> str:
     return base64.b64encode(svg.encode()).decode()
 
 
-def error_html(messages: list[str]) -> str:
+# The red box's title says what happened: nothing ran, the output changed, or the run failed.
+NOT_EMBEDDED, OUTPUT_CHANGED, RUN_FAILED = "示例无法嵌入", "输出与记录的不同", "示例运行失败"
+
+
+def error_html(messages: list[str], title: str = RUN_FAILED) -> str:
     body = html.escape("\n\n".join(messages))
-    return f'<div class="admonition failure snippet-failure"><p class="admonition-title">示例运行失败</p><pre>{body}</pre></div>'
+    return (f'<div class="admonition failure snippet-failure"><p class="admonition-title">{title}</p>'
+            f'<pre>{body}</pre></div>')
 
 
 def running_html(name: str) -> str:

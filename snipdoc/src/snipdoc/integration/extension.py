@@ -18,6 +18,7 @@ Configured once, under ``markdown_extensions``::
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import os
 import re
@@ -28,7 +29,7 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
 from ..engine import fresh, render
-from ..engine.core import Engine
+from ..engine.core import DIFFERS, RECORD_HINT, Engine
 from ..engine.parse import SnippetError, find_directives
 
 NAME = "snipdoc"
@@ -66,6 +67,7 @@ class SnippetExtension(Extension):
         self.engine: Engine | None = None
         self.page = "page"  # the page being converted, as messages name it
         self.serving = False  # under `mkdocs serve`: never wait for a run
+        self.placed: dict = {}  # the page's expansion marks, for the final check
 
     def settings(self, root: Path) -> dict:
         c = self.getConfigs()
@@ -144,12 +146,18 @@ class SnippetPreprocessor(Preprocessor):
         messages = []
         for lineno, message in errors:
             indent = lines[lineno - 1][: len(lines[lineno - 1]) - len(lines[lineno - 1].lstrip())]
-            replaced[lineno] = ["", indent + self._stash(render.error_html([message])), ""]
+            replaced[lineno] = ["", indent + self._stash(render.error_html([message], render.NOT_EMBEDDED)), ""]
             messages.append(message)
-        for d in directives:
+        self.ext.placed = {}
+        for n, d in enumerate(directives):
             body, problems = self._embed(engine, d, f"{self.ext.page}:{d.lineno}", numbers)
             messages += problems
-            replaced[d.lineno] = [""] + [f"{d.indent}{line}" if line else "" for line in body]
+            # A mark where the expansion starts: the final HTML must hold it outside any
+            # code block, or the Markdown around the directive was not read as the author meant.
+            mark = f"<!-- snipdoc {n} -->"
+            self.ext.placed[mark] = d
+            replaced[d.lineno] = ["", d.indent + self._stash(mark), ""] + [f"{d.indent}{line}" if line else ""
+                                                                         for line in body]
         out: list[str] = []
         for i, line in enumerate(lines, 1):
             out += replaced.get(i, [line])
@@ -161,9 +169,10 @@ class SnippetPreprocessor(Preprocessor):
 
     def _embed(self, engine: Engine, d, where: str, numbers) -> tuple[list[str], list[str]]:
         try:
-            snippet = engine.load(d.snippet, f"{where}: ")
             if self.ext.host is not None:
-                self.ext.host.embedded.add(str(snippet.path))
+                # Before loading: a snippet that fails to load is embedded all the same.
+                self.ext.host.embedded.add(str(engine.snippets_dir / d.snippet))
+            snippet = engine.load(d.snippet, f"{where}: ")
             examples = snippet.part(d.part)
             if not examples:
                 raise SnippetError(f"{where}: snippet '{d.snippet}' has no part '{d.part}' "
@@ -174,14 +183,16 @@ class SnippetPreprocessor(Preprocessor):
                     self.ext.host.running(snippet)
                 return [self._stash(render.running_html(snippet.name)), ""], []
             problems = engine.problems(snippet, result)
+            title = render.OUTPUT_CHANGED if all(DIFFERS in p for p in problems) else render.RUN_FAILED
         except SnippetError as exc:
-            problems = [str(exc)]
+            problems, title = [str(exc)], render.NOT_EMBEDDED
         if problems:
             problems = [f"{p}\n  (embedded at {where})" if where not in p else p for p in problems]
-            return [self._stash(render.error_html(problems)), ""], problems
+            return [self._stash(render.error_html(problems, title)), ""], problems
         chosen = {id(e) for e in examples}
         runs = [run for e, run in zip(snippet.examples, result["examples"]) if id(e) in chosen]
-        return render.markdown(render.cells(examples, runs), self._stash, d.snippet, d.caption, numbers), []
+        return render.markdown(render.cells(examples, runs), self._stash, d.snippet, d.caption, numbers,
+                               RECORD_HINT.format(snippet.name)), []
 
 
 class LeftoverCheck(Postprocessor):
@@ -193,11 +204,38 @@ class LeftoverCheck(Postprocessor):
         self.ext = ext
 
     def run(self, text: str) -> str:
+        text = self._check_placed(text)
         prose = re.sub(r"<(pre|code)\b.*?</\1>", "", text, flags=re.S)
         if m := LEFTOVER.search(prose):
             start = max(prose.rfind("\n", 0, m.start()), 0)
             self.ext.report([f"{self.ext.page}: a snippet directive was left in the page as text: "
                              f"'{prose[start:m.end() + 40].strip()[:80]}'"])
+        return text
+
+
+    def _check_placed(self, text: str) -> str:
+        """Each directive's expansion, where its mark shows it landed: not in a code block,
+        not as text. Content tabs without pymdownx.tabbed, or a directive indented with a
+        tab at the top level, make an indented code block of it. (Postprocessors also run
+        on fragments, such as headings for the table of contents: a mark is checked in the
+        text that holds it.)"""
+        problems = []
+        for mark, d in list(self.ext.placed.items()):
+            at, shown = text.find(mark), text.find(html.escape(mark))
+            if at < 0 and shown < 0:
+                continue
+            del self.ext.placed[mark]
+            before = text[:at]
+            inside = at >= 0 and any(len(re.findall(rf"<{tag}[\s>]", before)) > before.count(f"</{tag}>")
+                                     for tag in ("pre", "code"))
+            if shown >= 0 or inside:
+                problems.append(
+                    f"{self.ext.page}:{d.lineno}: '::: snippet {d.snippet}' was published "
+                    f"{'inside a code block' if inside else 'as text'}, not as a snippet: the Markdown around it "
+                    "was read otherwise than meant (indented under a block that no Markdown extension of the site "
+                    "knows, such as content tabs without pymdownx.tabbed, or indented with a tab)")
+            text = text.replace(mark, "").replace(html.escape(mark), "")
+        self.ext.report(problems)
         return text
 
 

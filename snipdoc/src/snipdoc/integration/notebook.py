@@ -18,6 +18,7 @@ import hashlib
 import json
 import posixpath
 import re
+from html import escape
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -75,11 +76,15 @@ def notebook_uri(page_uri: str) -> str:
     return f"{FOLDER}/{posixpath.splitext(page_uri)[0]}.ipynb"
 
 
-def add_to_files(pages: list[str], files, config, engine: Engine, folder: Path, docs_prefix: str) -> dict[str, Written]:
+def add_to_files(pages: list[str], files, config, engine: Engine, folder: Path, docs_prefix: str,
+                 later: Callable[[str, Callable[[], object]], None] | None = None) -> dict[str, Written]:
     """Write (or keep) the notebook of each listed page and add it to the site's files.
 
     mkdocs-jupyter, listed after this plugin, then renders each one as a page
     (its on_files runs after ours and wraps the .ipynb files it finds).
+    later(what, job): under `mkdocs serve`, a notebook that exists but is out of date is
+    written by job in the background instead of holding up the rebuild (its page says
+    so meanwhile); without it, every notebook is written now.
     """
     written: dict[str, Written] = {}
     for page in pages:
@@ -99,7 +104,14 @@ def add_to_files(pages: list[str], files, config, engine: Engine, folder: Path, 
         intro = {"page": urls.outside(source.url), "download": urls.link(urls.download),
                  "name": posixpath.basename(uri), "colab": colab_url(config.repo_url, urls.download)}
         path = folder / uri
-        written[page] = build_file(path, Path(source.abs_src_path), f"{docs_prefix}/{page}", engine, link, intro)
+        plan = Plan(path, Path(source.abs_src_path), f"{docs_prefix}/{page}", engine, link, intro)
+        if plan.current:
+            written[page] = Written(path, generated=False)
+        elif later is not None and path.is_file():
+            later(f"the notebook of {page}", plan.write)
+            written[page] = Written(path, generated=False, pending=True)
+        else:
+            written[page] = plan.write()
         files.append(File(uri, src_dir=str(folder), dest_dir=config.site_dir,
                           use_directory_urls=config.use_directory_urls))
     if written:
@@ -142,26 +154,36 @@ def colab_url(repo_url: str | None, path: str) -> str | None:
     return m and f"https://colab.research.google.com/github/{m[1]}/{m[2]}/blob/{COLAB_BRANCH}/{path}"
 
 
-def with_page_links(markdown: str, page, notebooks: dict[str, "Written"], config) -> str:
-    """The chapter page, with a note after its title that links to its notebook."""
+def with_page_links(html: str, page, notebooks: dict[str, "Written"], config) -> str:
+    """The chapter page, with a note after its title that links to its notebook.
+
+    Added to the HTML, not the Markdown: lines added to the Markdown would shift the
+    line numbers that the page's error messages give."""
     if page.file.src_uri not in notebooks:
-        return markdown
+        return html
     uri = notebook_uri(page.file.src_uri)
     urls = _NotebookUrls(uri, config)
-    relative = posixpath.relpath(uri, posixpath.dirname(page.file.src_uri) or ".")
-    download = get_relative_url(urls.download, page.url)
-    name = posixpath.basename(uri)
+    download = escape(get_relative_url(urls.download, page.url))
+    online = escape(get_relative_url(urls.page, page.url))
+    colab = colab_url(config.repo_url, urls.download)
     note = (
-        '!!! info "Jupyter Notebook"\n'
-        f"    本章也是一个 Jupyter Notebook，代码和输出与本页相同，可以下载后在 Jupyter 里从头运行："
-        f'<a href="{download}" download>下载本章的 Jupyter Notebook（{name}）</a>，'
-        f"或者[在线查看 Notebook 版]({relative})"
-        + (f'，或者<a href="{colab}">在 Colab 中打开</a>' if (colab := colab_url(config.repo_url, urls.download)) else "")
-        + "。\n"
+        '<div class="admonition info">\n<p class="admonition-title">Jupyter Notebook</p>\n'
+        f"<p>本章也是一个 Jupyter Notebook，代码和输出与本页相同，可以下载后在 Jupyter 里从头运行："
+        f'<a href="{download}" download>下载本章的 Jupyter Notebook（{escape(posixpath.basename(uri))}）</a>，'
+        f'或者<a href="{online}">在线查看 Notebook 版</a>'
+        + (f'，或者<a href="{escape(colab)}">在 Colab 中打开</a>' if colab else "")
+        + "。</p>\n</div>\n"
     )
-    lines = markdown.split("\n")
-    at = 1 if lines and lines[0].startswith("# ") else 0
-    return "\n".join(lines[:at] + ["", note] + lines[at:])
+    title = re.match(r"\s*<h1\b.*?</h1>\n?", html, re.S)
+    at = title.end() if title else 0
+    return html[:at] + note + html[at:]
+
+
+UPDATING_HTML = (
+    '<div class="admonition info"><p class="admonition-title">Notebook 版正在更新</p>'
+    "<p>页面或示例刚刚改过，这个 Notebook 正在后台重新生成，完成后本页会自动刷新。</p></div>"
+)
+"""What a notebook page shows under `mkdocs serve` while its notebook is regenerated."""
 
 
 _HEADING = re.compile(r'<h([1-6]) id="[^"]*">(.*?)<a class="anchor-link" href="#[^"]*">', re.S)
@@ -208,30 +230,38 @@ def _flatten(links):
 class Written:
     path: Path
     generated: bool  # False: the key matched, nothing was read or written
+    pending: bool = False  # being written in the background; the file there is an older one
 
 
-def build_file(path: Path, page_path: Path, page_label: str, engine: Engine,
-               link: Callable[[str], str | None], intro_links: dict[str, str]) -> Written:
-    """Write the notebook of one page at path, unless the one there has the same key."""
-    markdown = page_path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
-    try:
-        items = page_items(markdown, page_label, link)
-    except SnippetError as exc:  # the page reports it too; the notebook shows it instead of stale cells
-        items = [exc]
-    snippets = [(d, _load(engine, d, f"{page_label}:{d.lineno}: ")) for d in _directives(items)]
-    key = _key(items, snippets, engine, intro_links)
-    if _stored_key(path) == key:
-        return Written(path, generated=False)
-    nb, complete = assemble(items, snippets, engine, page_label, intro_links)
-    # Again, now that every snippet ran: the key names the files the runs read.
-    key = _key(items, snippets, engine, intro_links)
-    if complete:
-        nb.metadata["snipdoc"]["key"] = key  # a notebook with a failed snippet is never reused
-    data = _nbformat().writes(nb).encode() + b"\n"
-    # Same bytes, same file: its mtime stays, and so does mkdocs-jupyter's cached page.
-    if not (path.is_file() and path.read_bytes() == data):
-        cache.write_atomic(path, data)
-    return Written(path, generated=True)
+class Plan:
+    """The notebook of one page at path: its key now, and writing it unless the one
+    there has the same key."""
+
+    def __init__(self, path: Path, page_path: Path, page_label: str, engine: Engine,
+                 link: Callable[[str], str | None], intro_links: dict[str, str]) -> None:
+        markdown = page_path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+        try:
+            self.items = page_items(markdown, page_label, link)
+        except SnippetError as exc:  # the page reports it too; the notebook shows it instead of stale cells
+            self.items = [exc]
+        self.snippets = [(d, _load(engine, d, f"{page_label}:{d.lineno}: ")) for d in _directives(self.items)]
+        self.path, self.page_label, self.engine, self.intro_links = path, page_label, engine, intro_links
+        self.current = _stored_key(path) == self._key()
+
+    def _key(self) -> str:
+        return _key(self.items, self.snippets, self.engine, self.intro_links)
+
+    def write(self) -> Written:
+        nb, complete = assemble(self.items, self.snippets, self.engine, self.page_label, self.intro_links)
+        # Again, now that every snippet ran: the key names the files the runs read.
+        key = self._key()
+        if complete:
+            nb.metadata["snipdoc"]["key"] = key  # a notebook with a failed snippet is never reused
+        data = _nbformat().writes(nb).encode() + b"\n"
+        # Same bytes, same file: its mtime stays, and so does mkdocs-jupyter's cached page.
+        if not (self.path.is_file() and self.path.read_bytes() == data):
+            cache.write_atomic(self.path, data)
+        return Written(self.path, generated=True)
 
 
 # --- the page ---------------------------------------------------------------

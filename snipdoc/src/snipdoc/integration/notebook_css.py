@@ -12,6 +12,7 @@ notebook page uses about a thirtieth of its rules.
 
 from __future__ import annotations
 
+import functools
 import re
 
 SITE_PATH = "assets/jupyter/notebook.css"
@@ -38,9 +39,14 @@ def link(href: str) -> str:
 
 def stylesheet(styles: list[str], pages_html: list[str]) -> str:
     """The blocks (each once), keeping only rules that can match an element of some page."""
-    import tinycss2
+    return _stylesheet(tuple(dict.fromkeys(styles)), _Names(pages_html))
 
-    names = _Names(pages_html)
+
+# Parsing JupyterLab's stylesheet takes seconds; under `mkdocs serve` every rebuild asks
+# again, with the same styles and (unless a page gained a class or tag) the same names.
+@functools.lru_cache(maxsize=4)
+def _stylesheet(styles: tuple[str, ...], names: "_Names") -> str:
+    import tinycss2
 
     def keep(rules) -> str:
         out = []
@@ -57,11 +63,7 @@ def stylesheet(styles: list[str], pages_html: list[str]) -> str:
                 out.append(tinycss2.serialize([rule]))  # @font-face, @keyframes: kept as they are
         return "\n".join(out)
 
-    seen, blocks = set(), []
-    for css in styles:
-        if css not in seen:
-            seen.add(css)
-            blocks.append(keep(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)))
+    blocks = [keep(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)) for css in styles]
     return "\n".join(b for b in blocks if b) + "\n"
 
 
@@ -74,10 +76,19 @@ class _Names:
 
     def __init__(self, pages_html: list[str]) -> None:
         html = "\n".join(pages_html)
-        self.tags = {t.lower() for t in re.findall(r"<([a-zA-Z][-\w]*)", html)}
-        self.classes = {c for value in re.findall(r'\sclass="([^"]*)"', html) for c in value.split()}
-        self.ids = set(re.findall(r'\sid="([^"]*)"', html))
-        self.attributes = {a.lower() for a in re.findall(r"\s([-\w:]+)=", html)}
+        self.tags = frozenset(t.lower() for t in re.findall(r"<([a-zA-Z][-\w]*)", html))
+        self.classes = frozenset(c for value in re.findall(r'\sclass="([^"]*)"', html) for c in value.split())
+        self.ids = frozenset(re.findall(r'\sid="([^"]*)"', html))
+        self.attributes = frozenset(a.lower() for a in re.findall(r"\s([-\w:]+)=", html))
+
+    def _key(self) -> tuple:
+        return self.tags, self.classes, self.ids, self.attributes
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Names) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     def may_match(self, selector: str) -> bool:
         if "mjx" in selector.lower():

@@ -11,14 +11,19 @@ is written, when a snippet failed.
 
 from __future__ import annotations
 
+import concurrent.futures
+import shutil
 import threading
 import time
+import types
 from pathlib import Path
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
+from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
 
 from ..engine.cache import write_atomic
 from ..engine.core import Engine
@@ -45,18 +50,25 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         self.server = None
         self.waiting: set[str] = set()
         self.lock = threading.Lock()
+        self.signal: Path | None = None  # under serve: a watched folder; a file written there rebuilds
+        self.background: concurrent.futures.ThreadPoolExecutor | None = None
 
     # Defining on_startup keeps this instance, and its engine, across the rebuilds of `mkdocs serve`.
     def on_startup(self, *, command, dirty):
         self.command = command
+        self.dirty = dirty
 
     def on_shutdown(self):
+        self._publish_site()
+        if self.background is not None:
+            self.background.shutdown(wait=False, cancel_futures=True)
         if self.engine is not None:
             self.engine.close()
 
     def on_config(self, config):
         if not self.config.enabled:
             return
+        self._stage_site(config)
         self.root = Path(config.config_file_path).resolve().parent
         self.docs_prefix = _relative(Path(config.docs_dir), self.root)
         self.ext = _take_extension(config)
@@ -71,6 +83,12 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             self._settings = settings
             threading.Thread(target=self._name_slow_runs, args=(self.engine,), daemon=True).start()
         self.ext.engine, self.ext.host, self.ext.serving = self.engine, self, self.command == "serve"
+        if self.command == "serve" and self.signal is None:
+            # Known before the first build ends, so that a run which finishes during it
+            # still reloads the page (on_serve, which watches the folder, comes after it).
+            self.signal = self.engine.cache.folder.parent / "serve-reload"
+            self.signal.mkdir(parents=True, exist_ok=True)
+            self.background = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="snipdoc-notebooks")
         self.errors: list[str] = []
         self.engine.differences.clear()
         self.runs_before = self.engine.runs
@@ -83,7 +101,8 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             return files
         self.engine.prefetch(self._embedded_snippets(files))
         self.notebooks = notebook.add_to_files(self.config.notebooks, files, config, self.engine,
-                                               self._settings["cache_dir"] / "generated", self.docs_prefix)
+                                               self._settings["cache_dir"] / "generated", self.docs_prefix,
+                                               later=self._later if self.background else None)
         return files
 
     def _embedded_snippets(self, files) -> list:
@@ -101,18 +120,106 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
                 continue
         return list(found.values())
 
+    def on_serve(self, server, *, config, builder):
+        if self.config.enabled:
+            server.watch(str(self.engine.snippets_dir))
+            server.watch(str(self.signal))
+        return server
+
+    def reload(self) -> None:
+        """Under serve: rebuild, and so reload the browsers."""
+        if self.signal is not None:
+            write_atomic(self.signal / "ready", str(time.time()).encode(), durable=False)
+
+    # --- notebooks under serve: never on the way of the page being edited ----------
+    # Writing a chapter's notebook and converting it to HTML (mkdocs-jupyter, nbconvert)
+    # take seconds; the edited page is ready in well under one. Under serve both happen
+    # in a background thread, the notebook page says so meanwhile, and a rebuild
+    # follows when they are done.
+
+    def _later(self, what: str, job) -> None:
+        self._reload_after(what, self.background.submit(job))
+
+    def _reload_after(self, what: str, future: concurrent.futures.Future) -> None:
+        def done(future: concurrent.futures.Future) -> None:
+            if future.cancelled():
+                return
+            if future.exception() is not None:
+                log.error(f"{what}: {future.exception()}")
+            self.reload()
+
+        future.add_done_callback(done)
+
+    # After mkdocs-jupyter's on_pre_page, which gives the notebook page its render().
+    @event_priority(-50)
+    def on_pre_page(self, page, *, config, files):
+        if not (self.config.enabled and self.background) or page.file.src_uri not in self._notebook_uris():
+            return page
+        written = next(w for p, w in self.notebooks.items() if notebook.notebook_uri(p) == page.file.src_uri)
+        convert = page.render
+        if not written.pending and getattr(convert, "__func__", Page.render) is Page.render:
+            return page  # no converter of our own to wait for: render as usual
+        plugin = self
+
+        def render(self, config, files):
+            if not written.pending:
+                # The converter's cache answers at once; a conversion is left to the background.
+                result = types.SimpleNamespace(content=None, toc=None, title=self.title)
+                future = plugin.background.submit(convert.__func__, result, config, files)
+                try:
+                    future.result(timeout=0.5)
+                    self.content, self.toc, self.title = result.content, result.toc, result.title
+                    return
+                except concurrent.futures.TimeoutError:
+                    plugin._reload_after(f"converting {page.file.src_uri}", future)
+            self.content, self.toc = notebook.UPDATING_HTML, get_toc([])
+
+        page.render = types.MethodType(render, page)
+        return page
+
+    # --- `mkdocs build`: a failed build keeps the last good site -------------------
+    # MkDocs empties site_dir before it builds, so a snippet error used to leave no site
+    # at all. The build goes to a folder beside it, which replaces it only when the
+    # build succeeded (strict mode's warnings included: MkDocs raises for those after
+    # on_post_build, and calls on_build_error).
+
+    staging: tuple[Path, Path] | None = None
+    built = False
+
+    def _stage_site(self, config) -> None:
+        if self.command != "build" or getattr(self, "dirty", False) or self.staging is not None:
+            return
+        site = Path(config.site_dir).resolve()
+        staging = site.with_name(f".{site.name}.building")
+        shutil.rmtree(staging, ignore_errors=True)
+        self.staging = (site, staging)
+        config.site_dir = str(staging)
+
     def on_post_build(self, *, config):
+        self.built = True
         # Under serve, have the preloaded libraries imported before the author's first edit, not after it.
         if self.config.enabled and self.command == "serve":
             self.engine.pool.warm()
 
-    def on_serve(self, server, *, config, builder):
-        if self.config.enabled:
-            server.watch(str(self.engine.snippets_dir))
-            self.signal = self.engine.cache.folder.parent / "serve-reload"
-            self.signal.mkdir(parents=True, exist_ok=True)
-            server.watch(str(self.signal))
-        return server
+    def on_build_error(self, *, error):
+        self.built = False
+
+    def _publish_site(self) -> None:
+        if self.staging is None:
+            return
+        (site, staging), self.staging = self.staging, None
+        if not self.built:
+            shutil.rmtree(staging, ignore_errors=True)
+            return
+        old = site.with_name(f".{site.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if site.exists():
+            site.rename(old)
+        staging.rename(site)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def _notebook_uris(self) -> set[str]:
+        return {notebook.notebook_uri(p) for p in self.notebooks}
 
     def running(self, snippet) -> None:
         """A page showed 'running': rebuild (and so reload the page) when the runs are done."""
@@ -128,8 +235,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         with self.lock:
             names, self.waiting = sorted(self.waiting), set()
         log.info(f"finished running {', '.join(names)}; reloading")
-        if getattr(self, "signal", None) is not None:
-            write_atomic(self.signal / "ready", str(time.time()).encode(), durable=False)
+        self.reload()
 
     def _name_slow_runs(self, engine: Engine) -> None:
         named: set[str] = set()
@@ -144,7 +250,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         if not self.config.enabled:
             return markdown
         self.ext.page = f"{self.docs_prefix}/{page.file.src_uri}"
-        return notebook.with_page_links(markdown, page, self.notebooks, config)
+        return markdown
 
     def report(self, messages: list[str]) -> None:
         for message in messages:
@@ -153,6 +259,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
 
     def on_page_content(self, html, *, page, config, files):
         if self.config.enabled:
+            html = notebook.with_page_links(html, page, self.notebooks, config)
             html = notebook.finish_page(html, page, self.notebooks, config)
         return html
 
