@@ -131,10 +131,13 @@ class Engine:
             return self._complete(self.pool.submit(snippet.path, snippet.name).result())
         return self.submit(snippet).result()
 
-    def poll(self, snippet: Snippet) -> dict | None:
-        """The result if it is ready; otherwise start it (once) and return None."""
+    def poll(self, snippet: Snippet, wait: float = 0) -> dict | None:
+        """The result if it is ready within wait seconds; otherwise start it (once) and return None."""
         future = self.submit(snippet)
-        return future.result() if future.done() else None
+        try:
+            return future.result(timeout=max(wait, 0))
+        except TimeoutError:
+            return None
 
     def prefetch(self, snippets: list[Snippet]) -> list[Future]:
         return [self.submit(s) for s in snippets]

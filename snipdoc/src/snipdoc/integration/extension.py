@@ -22,6 +22,7 @@ import html
 import logging
 import os
 import re
+import time
 from pathlib import Path
 
 from markdown import Extension
@@ -68,6 +69,9 @@ class SnippetExtension(Extension):
         self.page = "page"  # the page being converted, as messages name it
         self.serving = False  # under `mkdocs serve`: never wait for a run
         self.placed: dict = {}  # the page's expansion marks, for the final check
+        # Under serve, runs are awaited until then (time.monotonic()), then shown as running:
+        # a quick run shows its output in the same rebuild, a slow one never holds it up.
+        self.wait_until = 0.0
 
     def settings(self, root: Path) -> dict:
         c = self.getConfigs()
@@ -177,7 +181,8 @@ class SnippetPreprocessor(Preprocessor):
             if not examples:
                 raise SnippetError(f"{where}: snippet '{d.snippet}' has no part '{d.part}' "
                                    f"(parts: {', '.join(snippet.parts) or 'none'})")
-            result = engine.poll(snippet) if self.ext.serving else engine.result(snippet)
+            result = (engine.poll(snippet, self.ext.wait_until - time.monotonic()) if self.ext.serving
+                      else engine.result(snippet))
             if result is None:
                 if self.ext.host is not None:
                     self.ext.host.running(snippet)

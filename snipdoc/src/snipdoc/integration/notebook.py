@@ -77,14 +77,13 @@ def notebook_uri(page_uri: str) -> str:
 
 
 def add_to_files(pages: list[str], files, config, engine: Engine, folder: Path, docs_prefix: str,
-                 later: Callable[[str, Callable[[], object]], None] | None = None) -> dict[str, Written]:
+                 defer: Callable[[str], bool] | None = None) -> dict[str, Written]:
     """Write (or keep) the notebook of each listed page and add it to the site's files.
 
     mkdocs-jupyter, listed after this plugin, then renders each one as a page
     (its on_files runs after ours and wraps the .ipynb files it finds).
-    later(what, job): under `mkdocs serve`, a notebook that exists but is out of date is
-    written by job in the background instead of holding up the rebuild (its page says
-    so meanwhile); without it, every notebook is written now.
+    defer(page): under `mkdocs serve`, True leaves a notebook that exists but is out of
+    date as it is, marked pending (its page says so); without it, every one is written.
     """
     written: dict[str, Written] = {}
     for page in pages:
@@ -107,8 +106,7 @@ def add_to_files(pages: list[str], files, config, engine: Engine, folder: Path, 
         plan = Plan(path, Path(source.abs_src_path), f"{docs_prefix}/{page}", engine, link, intro)
         if plan.current:
             written[page] = Written(path, generated=False)
-        elif later is not None and path.is_file():
-            later(f"the notebook of {page}", plan.write)
+        elif defer is not None and path.is_file() and defer(page):
             written[page] = Written(path, generated=False, pending=True)
         else:
             written[page] = plan.write()
@@ -181,7 +179,7 @@ def with_page_links(html: str, page, notebooks: dict[str, "Written"], config) ->
 
 UPDATING_HTML = (
     '<div class="admonition info"><p class="admonition-title">Notebook 版正在更新</p>'
-    "<p>页面或示例刚刚改过，这个 Notebook 正在后台重新生成，完成后本页会自动刷新。</p></div>"
+    "<p>页面或示例改过之后，Notebook 版在打开时才重新生成：现在正在生成，完成后本页会自动刷新。</p></div>"
 )
 """What a notebook page shows under `mkdocs serve` while its notebook is regenerated."""
 
@@ -230,7 +228,7 @@ def _flatten(links):
 class Written:
     path: Path
     generated: bool  # False: the key matched, nothing was read or written
-    pending: bool = False  # being written in the background; the file there is an older one
+    pending: bool = False  # out of date, left for later (under serve); the file there is an older one
 
 
 class Plan:

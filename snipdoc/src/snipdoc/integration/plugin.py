@@ -11,18 +11,18 @@ is written, when a snippet failed.
 
 from __future__ import annotations
 
-import concurrent.futures
 import shutil
 import threading
 import time
 import types
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import jinja2
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
-from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
 from ..engine.cache import write_atomic
@@ -32,6 +32,9 @@ from ..engine.parse import SnippetError, find_directives
 from . import assets, notebook
 
 log = get_plugin_logger(__name__)
+
+# Seconds a rebuild under serve waits, all pages together, for the runs it started.
+SERVE_WAIT = 1.0
 
 
 class SnippetConfig(base.Config):
@@ -51,7 +54,10 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         self.waiting: set[str] = set()
         self.lock = threading.Lock()
         self.signal: Path | None = None  # under serve: a watched folder; a file written there rebuilds
-        self.background: concurrent.futures.ThreadPoolExecutor | None = None
+        self.serving = False
+        self.wanted: set[str] = set()  # notebook pages a browser asked for while out of date
+        self.brought_up: set[str] = set()  # those of them this build writes and converts
+        self.stale_urls: dict[str, str] = {}  # their addresses -> their files, as the last build left them
 
     # Defining on_startup keeps this instance, and its engine, across the rebuilds of `mkdocs serve`.
     def on_startup(self, *, command, dirty):
@@ -60,8 +66,6 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
 
     def on_shutdown(self):
         self._publish_site()
-        if self.background is not None:
-            self.background.shutdown(wait=False, cancel_futures=True)
         if self.engine is not None:
             self.engine.close()
 
@@ -88,7 +92,9 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             # still reloads the page (on_serve, which watches the folder, comes after it).
             self.signal = self.engine.cache.folder.parent / "serve-reload"
             self.signal.mkdir(parents=True, exist_ok=True)
-            self.background = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="snipdoc-notebooks")
+        self.serving = self.command == "serve"
+        self.stale_urls = {}
+        self.brought_up = set(self.wanted)
         self.errors: list[str] = []
         self.engine.differences.clear()
         self.runs_before = self.engine.runs
@@ -100,9 +106,10 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         if not self.config.enabled:
             return files
         self.engine.prefetch(self._embedded_snippets(files))
+        self.ext.wait_until = time.monotonic() + SERVE_WAIT
         self.notebooks = notebook.add_to_files(self.config.notebooks, files, config, self.engine,
                                                self._settings["cache_dir"] / "generated", self.docs_prefix,
-                                               later=self._later if self.background else None)
+                                               defer=self._defer_notebook if self.serving else None)
         return files
 
     def _embedded_snippets(self, files) -> list:
@@ -124,6 +131,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         if self.config.enabled:
             server.watch(str(self.engine.snippets_dir))
             server.watch(str(self.signal))
+            server.set_app(self._asking_for_notebooks(server.get_app()))
         return server
 
     def reload(self) -> None:
@@ -131,47 +139,41 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         if self.signal is not None:
             write_atomic(self.signal / "ready", str(time.time()).encode(), durable=False)
 
-    # --- notebooks under serve: never on the way of the page being edited ----------
+    # --- notebooks under serve: only when someone opens one ------------------------
     # Writing a chapter's notebook and converting it to HTML (mkdocs-jupyter, nbconvert)
-    # take seconds; the edited page is ready in well under one. Under serve both happen
-    # in a background thread, the notebook page says so meanwhile, and a rebuild
-    # follows when they are done.
+    # take seconds, and every rebuild reloads every open page. So under serve an
+    # out-of-date notebook page says it is out of date, and is brought up to date only
+    # when a browser asks for it: that request starts a rebuild which writes and converts
+    # it. An edit to a chapter rebuilds once and reloads its page at once.
 
-    def _later(self, what: str, job) -> None:
-        self._reload_after(what, self.background.submit(job))
+    def _asking_for_notebooks(self, app):
+        def wsgi(environ, start_response):
+            uri = self.stale_urls.get(environ.get("PATH_INFO", ""))
+            if uri is not None and uri not in self.wanted:
+                self.wanted.add(uri)
+                log.info(f"{uri} was opened: bringing it up to date")
+                self.reload()
+            return app(environ, start_response)
 
-    def _reload_after(self, what: str, future: concurrent.futures.Future) -> None:
-        def done(future: concurrent.futures.Future) -> None:
-            if future.cancelled():
-                return
-            if future.exception() is not None:
-                log.error(f"{what}: {future.exception()}")
-            self.reload()
+        return wsgi
 
-        future.add_done_callback(done)
+    def _defer_notebook(self, page: str) -> bool:
+        return notebook.notebook_uri(page) not in self.brought_up
 
     # After mkdocs-jupyter's on_pre_page, which gives the notebook page its render().
     @event_priority(-50)
     def on_pre_page(self, page, *, config, files):
-        if not (self.config.enabled and self.background) or page.file.src_uri not in self._notebook_uris():
+        uri = page.file.src_uri
+        if not (self.config.enabled and self.serving) or uri not in self._notebook_uris():
             return page
-        written = next(w for p, w in self.notebooks.items() if notebook.notebook_uri(p) == page.file.src_uri)
-        convert = page.render
-        if not written.pending and getattr(convert, "__func__", Page.render) is Page.render:
-            return page  # no converter of our own to wait for: render as usual
-        plugin = self
+        written = next(w for p, w in self.notebooks.items() if notebook.notebook_uri(p) == uri)
+        if uri in self.brought_up or (not written.pending and _converted(page, config)):
+            return page
+        mount = urlsplit(config.site_url or "/").path.rstrip("/")
+        for url in (f"{mount}/{page.url}", f"{mount}/{page.url}index.html"):
+            self.stale_urls[url] = uri
 
         def render(self, config, files):
-            if not written.pending:
-                # The converter's cache answers at once; a conversion is left to the background.
-                result = types.SimpleNamespace(content=None, toc=None, title=self.title)
-                future = plugin.background.submit(convert.__func__, result, config, files)
-                try:
-                    future.result(timeout=0.5)
-                    self.content, self.toc, self.title = result.content, result.toc, result.title
-                    return
-                except concurrent.futures.TimeoutError:
-                    plugin._reload_after(f"converting {page.file.src_uri}", future)
             self.content, self.toc = notebook.UPDATING_HTML, get_toc([])
 
         page.render = types.MethodType(render, page)
@@ -197,6 +199,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
 
     def on_post_build(self, *, config):
         self.built = True
+        self.wanted -= self.brought_up  # now up to date; a request during the build waits for the next
         # Under serve, have the preloaded libraries imported before the author's first edit, not after it.
         if self.config.enabled and self.command == "serve":
             self.engine.pool.warm()
@@ -266,6 +269,12 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
     def on_env(self, env, *, config, files):
         if not self.config.enabled:
             return env
+        if self.command == "serve":
+            # MkDocs makes a new template environment for every rebuild, which compiles the
+            # theme's templates again (about a third of a second for Material). Compiled
+            # code is kept by the templates' checksums, so an edited template compiles anew.
+            self.templates = getattr(self, "templates", None) or _CompiledTemplates()
+            env.bytecode_cache = self.templates
         for path in sorted(self.engine.snippets_dir.rglob("*.txt")):
             if str(path) not in self.embedded:
                 log.warning(f"{self.engine.display(path)}: no page embeds this snippet")
@@ -279,6 +288,35 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             # Raised before any page is written: a failing snippet never publishes a page.
             raise PluginError(f"{len(self.errors)} snippet error(s); the site was not written")
         return env
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Jinja's compiled templates, in memory, for the life of `mkdocs serve`."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+def _converted(page, config) -> bool:
+    """Whether mkdocs-jupyter has this notebook page's HTML in its cache (its own cache
+    key, read through its module's functions; where those are missing, False: the
+    page then converts when it is asked for)."""
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    try:
+        from mkdocs_jupyter.plugin import _compute_cache_key, _get_cache_path
+    except ImportError:
+        return False
+    if jupyter is None or not jupyter.config.get("cache"):
+        return False
+    key = _compute_cache_key(page.file.abs_src_path, jupyter.config, jupyter.config["execute"])
+    return _get_cache_path(jupyter.config["cache_dir"], key).exists()
 
 
 def _take_extension(config) -> SnippetExtension:
