@@ -40,9 +40,9 @@ def config(options: dict | None = None, extensions: list[str] = EXTENSIONS, plug
 
 def make_site(root: Path, pages: dict[str, str] | None = None, snippets: dict[str, str] | None = None,
               **kwargs) -> Path:
-    """Write mkdocs.yml (config(**kwargs)), docs/ and snippets/ under root."""
-    (root / "docs").mkdir(parents=True, exist_ok=True)
-    (root / "snippets").mkdir(exist_ok=True)
+    """Write mkdocs.yml (config(**kwargs)), and the given files under docs/ and snippets/
+    (a folder with no file given is not made)."""
+    root.mkdir(parents=True, exist_ok=True)
     (root / "mkdocs.yml").write_text(config(**kwargs), encoding="utf-8")
     for folder, files in (("docs", pages or {}), ("snippets", snippets or {})):
         for name, text in files.items():

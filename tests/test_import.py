@@ -22,7 +22,9 @@ from snipdoc.engine.parse import parse_snippet
 from snipdoc.engine.record import record
 
 def make_project(root):
-    return make_site(root, {"index.md": "# 首页\n"}, options={"timeout": 20}, extensions=[*EXTENSIONS, ARITHMATEX])
+    make_site(root, {"index.md": "# 首页\n"}, options={"timeout": 20}, extensions=[*EXTENSIONS, ARITHMATEX])
+    (root / "snippets").mkdir()
+    return root
 
 
 def settings(root):
