@@ -11,6 +11,9 @@ PYTHON ?= python3
 TORCH  ?=
 TORCH_VERSION := $(shell sed -n 's/.*"torch==\([^"]*\)".*/\1/p' pyproject.toml)
 SUPPORTED := 3.11 3.12 3.13
+# The engine (snipdoc/, a package of its own) is installed editable from this checkout,
+# with the parts of it these notes use, in the same pip run as the notes' exact pins.
+ENGINE_EXTRAS := mkdocs,notebook,search-zh,import
 
 # Material 9.8 prints an end-of-life banner on every build.
 export NO_MKDOCS_2_WARNING := 1
@@ -18,7 +21,7 @@ export NO_MKDOCS_2_WARNING := 1
 .PHONY: serve build test record import bench clean
 
 # The environment is rebuilt whenever the pinned dependencies change.
-$(STAMP): pyproject.toml package.json package-lock.json
+$(STAMP): pyproject.toml snipdoc/pyproject.toml package.json package-lock.json
 	@version=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
 	case " $(SUPPORTED) " in *" $$version "*) ;; *) \
 	  echo "error: $(PYTHON) is Python $${version:-missing}; supported: $(SUPPORTED)."; \
@@ -28,7 +31,7 @@ $(STAMP): pyproject.toml package.json package-lock.json
 	  --index-url https://download.pytorch.org/whl/cpu || { echo "error: PyTorch's CPU index \
 	  (download.pytorch.org) did not answer. Run without TORCH=cpu to take PyPI's torch (on Linux the CUDA \
 	  build, several GB), or point PIP_INDEX_URL at a mirror that has torch==$(TORCH_VERSION)+cpu."; exit 1; })
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e './snipdoc[$(ENGINE_EXTRAS)]' '.[test]'
 	npm ci --no-audit --no-fund --silent
 	touch $(STAMP)
 
@@ -52,7 +55,7 @@ import: $(STAMP)
 
 # Prints a Markdown table of medians and ratios; see bench/README.md.
 bench: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m pip install --quiet -e './snipdoc[$(ENGINE_EXTRAS)]' '.[test,bench]'
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:

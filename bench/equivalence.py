@@ -1,4 +1,4 @@
-"""The equivalence proof as tests/test_equivalence.py runs it (snipdoc/proofs.py):
+"""The equivalence proof as tests/test_equivalence.py runs it (snipdoc/src/snipdoc/engine/proofs.py):
 the reference command, fresh, for every file not proven before, one per CPU at
 a time.
 
@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from snipdoc import proofs
+from snipdoc.engine import proofs
 
 
 def main() -> int:

@@ -27,8 +27,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from snipdoc import render
-from snipdoc.parse import Snippet, parse_snippet
+from snipdoc.engine import render
+from snipdoc.engine.parse import Snippet, parse_snippet
 
 from .examples import EXAMPLES, source
 
@@ -60,8 +60,9 @@ markdown_extensions:
 """
 
 # snipdoc's settings belong to its Markdown extension; the plugin adds what needs MkDocs' hooks.
-SNIPDOC_EXTENSION = ("  - snipdoc.extension:\n      snippets_dir: snippets\n"
-                     "      cache_dir: cache/{variant}\n      jobs: {jobs}\n")
+SNIPDOC_EXTENSION = ("  - snipdoc:\n      snippets_dir: snippets\n"
+                     "      cache_dir: cache/{variant}\n      jobs: {jobs}\n"
+                     "      preload: [torch, numpy, matplotlib.pyplot]\n")
 JOBS = {"snipdoc": 2, "snipdoc1": 1}  # variant -> snippets run at once on a cache miss
 
 PLUGINS = {

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from snipdoc import reference
+from snipdoc.engine import reference
 
 from . import measure
 from .sites import REPO, Project

@@ -1,8 +1,9 @@
 """pytest runs every snippet as a doctest; each must see a fresh interpreter, as
 `python -m doctest FILE` does. So each doctest item runs in a forked copy of
-this process, which imported torch, numpy and matplotlib and computed nothing,
-with a new empty working folder and fresh random seeds: what a snippet
-changes dies with its copy, as in the build's engine (snipdoc/forkserver.py).
+this process, which imported what the build's snippet server preloads (the
+`preload` option in mkdocs.yml: torch, numpy, matplotlib.pyplot) and computed
+nothing, with a new empty working folder and fresh random seeds: what a snippet
+changes dies with its copy, as in the build's engine (its forkserver module).
 Reports come back the way pytest-xdist sends them between processes. The
 snippets are collected before tests/ (pyproject's testpaths), so the forks
 happen while pytest has no other thread (browser tests start some), and a
@@ -14,7 +15,6 @@ so two snippets run at once and reports still come in pytest's order."""
 
 import json
 import os
-import random
 import select
 import shutil
 import signal
@@ -22,20 +22,21 @@ import sys
 import tempfile
 import time
 
-import matplotlib.pyplot  # noqa: F401  (imported once, before any fork)
-import numpy
+from pathlib import Path
+
 import pytest
-import torch
 from _pytest.reports import TestReport
 from _pytest.runner import runtestprotocol
 
-from snipdoc import forkserver, reference
+from snipdoc.engine import forkserver, fresh, reference
+from snipdoc.integration.extension import options_from
 
 TIMEOUT = 120  # seconds one snippet may run here
 AHEAD = reference.cpus() > 1
 
-# numpy builds its seeding machinery on the first seed(): once here, not in every copy.
-numpy.random.seed()
+# Imported once, before any fork, as the build's server does (numpy is seeded once here
+# too: its first seed() builds the seeding machinery, not to be redone in every copy).
+fresh.prepare(options_from(Path(__file__).resolve().parent.parent / "mkdocs.yml").get("preload", []))
 _copies = {}  # item -> (pid, read end of its pipe, its folder, when it started)
 _order = {}  # item -> the item after it
 
@@ -117,9 +118,7 @@ def _read_until(fd, deadline):
 
 
 def _fresh(folder):
-    random.seed()
-    numpy.random.seed()
-    torch.default_generator.seed()
+    fresh.reseed()
     os.chdir(folder)  # files a snippet writes land here, not in the repository
     sys.path[0:0] = [folder]
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)

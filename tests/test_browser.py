@@ -716,7 +716,7 @@ BEST_HIT_JS = """
 
 def glossary_section(docs: Path, query: str) -> str | None:
     """The section (URL path and anchor) the glossary gives for the term query begins."""
-    from snipdoc import search as glossary
+    from snipdoc.integration import search as glossary
 
     sections = glossary.section_urls(glossary.load_glossary(docs / glossary.GLOSSARY), use_directory_urls=True)
     return next((url for term, url in sections.items() if term.startswith(query)), None)
@@ -803,7 +803,7 @@ def test_the_shared_notebook_stylesheet_styles_the_page_as_the_whole_jupyter_css
     own inlined CSS back in place, every element of the notebook looks the same."""
     from mkdocs_jupyter.nbconvert2 import nb2html
 
-    from snipdoc import notebook_css
+    from snipdoc.integration import notebook_css
 
     ipynb = next(built_site.glob("notebooks/**/*.ipynb"))
     url = site_url + ipynb.parent.relative_to(built_site).as_posix() + "/"
@@ -952,7 +952,7 @@ theme:
   name: material
   language: zh
   font: false
-hooks: [{ROOT / "snipdoc" / "hooks.py"}]
+hooks: [{ROOT / "snipdoc" / "src" / "snipdoc" / "integration" / "hooks.py"}]
 plugins: [search]
 markdown_extensions:
   - toc:

@@ -4,8 +4,9 @@ import threading
 
 import pytest
 
-from snipdoc.cache import Cache, cache_key, environment
-from snipdoc.engine import Engine
+from snipdoc.engine.cache import Cache, cache_key, environment
+from snipdoc.engine.core import Engine
+from sites import PRELOAD
 
 ENV = environment()
 
@@ -51,7 +52,7 @@ def test_a_file_the_run_read_invalidates_it_when_edited(project, case):
     for rel, text in files.items():
         (project / rel).write_text(text)
     (project / "snippets" / "s.txt").write_text(snippet)
-    engine = Engine(project / "snippets", project / ".cache", timeout=20)
+    engine = Engine(project / "snippets", project / ".cache", timeout=20, preload=PRELOAD)
     try:
         first = engine.result(engine.load("s.txt"))["examples"][-1]["got"]
         assert engine.result(engine.load("s.txt"))["examples"][-1]["got"] == first
@@ -67,14 +68,14 @@ def test_a_file_the_run_read_invalidates_it_when_edited(project, case):
 
 def test_changing_timeout_or_output_limit_keeps_runs_they_cannot_change(project):
     (project / "snippets" / "s.txt").write_text(">>> print('x' * 50)\n" + "x" * 50 + "\n")
-    first = Engine(project / "snippets", project / ".cache", timeout=60)
+    first = Engine(project / "snippets", project / ".cache", timeout=60, preload=PRELOAD)
     try:
         snippet = first.load("s.txt")
         assert first.problems(snippet, first.result(snippet)) == []
     finally:
         first.close()
     for timeout, limit, reruns in [(30, 100_000, 0), (60, 60, 0), (60, 10, 1)]:
-        engine = Engine(project / "snippets", project / ".cache", timeout=timeout, output_limit=limit)
+        engine = Engine(project / "snippets", project / ".cache", timeout=timeout, output_limit=limit, preload=PRELOAD)
         try:
             engine.result(engine.load("s.txt"))
             assert engine.runs == reruns, (timeout, limit)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from snipdoc.parse import find_directives
+from snipdoc.engine.parse import find_directives
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "ch12.md"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from snipdoc import reference
+from snipdoc.engine import reference
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTEST_INI = "[pytest]\ntestpaths = snippets\naddopts = --doctest-glob=*.txt -p no:cacheprovider\n"

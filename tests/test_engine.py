@@ -5,15 +5,16 @@ import textwrap
 
 import pytest
 
-from snipdoc.engine import Engine
-from snipdoc.parse import SnippetError
+from snipdoc.engine.core import Engine
+from snipdoc.engine.parse import SnippetError
+from sites import PRELOAD
 
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
     root = tmp_path_factory.mktemp("project")
     (root / "snippets").mkdir()
-    eng = Engine(root / "snippets", root / ".cache", timeout=5, output_limit=1000)
+    eng = Engine(root / "snippets", root / ".cache", timeout=5, output_limit=1000, preload=PRELOAD)
     yield eng
     eng.close()
 

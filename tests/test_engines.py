@@ -9,24 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from sites import make_site
 
 BIN = Path(sys.executable).parent
-MKDOCS_YML = """\
-site_name: t
-theme:
-  name: material
-  language: zh
-  font: false
-markdown_extensions:
-  - snipdoc.extension:
-      timeout: 20
-      inputs: !!python/object/apply:snipdoc.extension.inputs_digest [snippets]
-  - admonition
-  - pymdownx.superfences
-  - pymdownx.highlight
-plugins:
-  - snipdoc
-"""
+OPTIONS = {"timeout": 20, "inputs": "!!python/object/apply:snipdoc.integration.extension.inputs_digest [snippets]"}
 PAGE = "# t\n\n::: snippet a.txt\n\n!!! note\n\n    ::: snippet b.txt\n\n三倍是 {{ a.txt#tripled[1] | .1f }}。\n"
 SNIPPETS = {
     "a.txt": ">>> import torch\n>>> torch.tensor([1., 2.]) * 3  # value: tripled\ntensor([3., 6.])\n>>> 1 / 0\n"
@@ -39,13 +25,7 @@ SNIPPET_HTML = re.compile(r'<div class="snippet-[^"]*"[^>]*>.*?</div>|<figure cl
 
 
 def site(root: Path, snippets=SNIPPETS) -> Path:
-    (root / "docs").mkdir(parents=True, exist_ok=True)
-    (root / "snippets").mkdir(exist_ok=True)
-    (root / "mkdocs.yml").write_text(MKDOCS_YML)
-    (root / "docs" / "index.md").write_text(PAGE)
-    for name, text in snippets.items():
-        (root / "snippets" / name).write_text(text)
-    return root
+    return make_site(root, {"index.md": PAGE}, snippets, options=OPTIONS)
 
 
 def build(root: Path, engine: str) -> subprocess.CompletedProcess:

@@ -1,23 +1,27 @@
 """The equivalence rule: what the site shows for a snippet is exactly what the
-reference command (snipdoc/reference.py) accepts: a fresh `python -m doctest
+reference command (snipdoc/src/snipdoc/engine/reference.py) accepts: a fresh `python -m doctest
 FILE` in a new empty folder, with the pinned environment. This test is the
 proof, independent of the engine: it runs that command, nothing of snipdoc's
 engine. Snippets proven earlier on this machine with the same inputs (see
-snipdoc/proofs.py) are not run again; SNIPDOC_PROVE_ALL=1 runs every one."""
+snipdoc/src/snipdoc/engine/proofs.py) are not run again; SNIPDOC_PROVE_ALL=1 runs every one."""
 
 import os
 from pathlib import Path
 
-from snipdoc import proofs
+from snipdoc.engine import cache, proofs
+from snipdoc.integration.extension import options_from
 
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPETS = sorted((ROOT / "snippets").rglob("*.txt"))
 RECORD = None if os.environ.get("SNIPDOC_PROVE_ALL") else ROOT / ".cache" / "proofs"
+# The packages whose versions the build keys its cache on: a new version proves every snippet again.
+OPTIONS = options_from(ROOT / "mkdocs.yml")
+PACKAGES = cache.packages(OPTIONS.get("preload", []), OPTIONS.get("versions") or None)
 
 
 def test_every_snippet_passes_the_reference_command(capsys):
     assert SNIPPETS
-    ran, failed = proofs.prove(SNIPPETS, ROOT / "snippets", RECORD)
+    ran, failed = proofs.prove(SNIPPETS, ROOT / "snippets", RECORD, PACKAGES)
     with capsys.disabled():
         print(f"\nequivalence: {len(ran)} of {len(SNIPPETS)} snippets run fresh, "
               f"{len(SNIPPETS) - len(ran)} proven before with the same inputs", end=" ")

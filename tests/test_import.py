@@ -9,41 +9,21 @@ import json
 import re
 
 import pytest
+from sites import ARITHMATEX, EXTENSIONS, make_site
 
 import notebook_fixtures as nbf
-from snipdoc import deps, drift, examples, ipython, normalise
-from snipdoc.__main__ import main
-from snipdoc.engine import Engine
-from snipdoc.extension import SnippetExtension, options_from
-from snipdoc.importer import import_notebook
-from snipdoc.ipynb import NotebookError, read_notebook
-from snipdoc.parse import parse_snippet
-from snipdoc.record import record
-
-MKDOCS_YML = """\
-site_name: t
-theme:
-  name: material
-  language: zh
-  font: false
-markdown_extensions:
-  - snipdoc.extension:
-      timeout: 20
-  - admonition
-  - pymdownx.superfences
-  - pymdownx.highlight
-  - pymdownx.arithmatex:
-      generic: true
-plugins:
-  - snipdoc
-"""
-
+from snipdoc.importer import deps, drift, examples, ipython, normalise
+from snipdoc.cli import main
+from snipdoc.engine.core import Engine
+from snipdoc.integration.extension import SnippetExtension, options_from
+from snipdoc.importer.pipeline import import_notebook
+from snipdoc.importer.ipynb import NotebookError, read_notebook
+from snipdoc.engine.parse import parse_snippet
+from snipdoc.engine.record import record
 
 def make_project(root):
-    (root / "docs").mkdir(parents=True)
+    make_site(root, {"index.md": "# 首页\n"}, options={"timeout": 20}, extensions=[*EXTENSIONS, ARITHMATEX])
     (root / "snippets").mkdir()
-    (root / "mkdocs.yml").write_text(MKDOCS_YML, encoding="utf-8")
-    (root / "docs" / "index.md").write_text("# 首页\n", encoding="utf-8")
     return root
 
 

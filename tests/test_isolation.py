@@ -4,7 +4,7 @@ Each case is a setter snippet that changes some global state, then a probe
 snippet that prints it. The engine runs the setter and then the probe (one at
 a time, as a warm process would); the probe's outputs are written into the
 probe file, which must then pass the reference command, `python -m doctest`
-in a new interpreter (snipdoc/reference.py). So the page shows exactly what a
+in a new interpreter (snipdoc/src/snipdoc/engine/reference.py). So the page shows exactly what a
 fresh doctest gives, whatever ran before.
 
 What a forked child still shares with, or lacks from, a fresh process is
@@ -20,8 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from snipdoc import reference
-from snipdoc.engine import Engine
+from snipdoc.engine import reference
+from snipdoc.engine.core import Engine
+from sites import PRELOAD
 
 T = ">>> import torch\n"
 NP = ">>> import numpy as np\n"
@@ -167,13 +168,30 @@ def differing(engine, pairs, project, tmp_path_factory) -> dict[str, str]:
 
 
 def test_every_probe_prints_what_a_fresh_doctest_prints(project, tmp_path_factory):
-    engine = Engine(project / "snippets", project / ".cache", timeout=20, jobs=1)
+    engine = Engine(project / "snippets", project / ".cache", timeout=20, jobs=1, preload=PRELOAD)
     try:
         differ = differing(engine, PAIRS, project, tmp_path_factory)
     finally:
         engine.close()
     assert not differ, f"{len(differ)} of {len(PAIRS)} probes differ from a fresh doctest:\n" + "\n".join(
         f"--- {name}\n{out}" for name, out in differ.items())
+
+
+# What the server preloads is configuration; isolation must not depend on it. The probes
+# that use no torch, through a server that preloads nothing, or numpy only.
+WITHOUT_TORCH = {name: pair for name, pair in PAIRS.items() if "torch" not in pair[0] + pair[1]}
+
+
+@pytest.mark.parametrize("preload", [[], ["numpy"]], ids=["nothing", "numpy"])
+def test_every_probe_holds_whatever_the_server_preloads(preload, project, tmp_path_factory):
+    engine = Engine(project / "snippets", project / ".cache", timeout=20, jobs=1, preload=preload)
+    try:
+        differ = differing(engine, WITHOUT_TORCH, project, tmp_path_factory)
+    finally:
+        engine.close()
+    assert not differ, f"preload {preload}: {len(differ)} of {len(WITHOUT_TORCH)} probes differ from a fresh " \
+        "doctest:\n" + "\n".join(f"--- {name}\n{out}" for name, out in differ.items())
+    assert len(WITHOUT_TORCH) >= 30
 
 
 def test_there_are_at_least_forty_kinds_of_state():
@@ -183,7 +201,7 @@ def test_there_are_at_least_forty_kinds_of_state():
 def test_input_gets_eof_at_once_as_in_a_fresh_process(project):
     (project / "snippets" / "input.txt").write_text(
         ">>> input()\nTraceback (most recent call last):\n    ...\nEOFError: EOF when reading a line\n")
-    engine = Engine(project / "snippets", project / ".cache", timeout=5)
+    engine = Engine(project / "snippets", project / ".cache", timeout=5, preload=PRELOAD)
     try:
         snippet = engine.load("input.txt")
         assert engine.problems(snippet, engine.result(snippet, use_cache=False)) == []
@@ -209,7 +227,7 @@ def test_what_a_forked_child_shares_with_the_server(project, tmp_path_factory):
     """)
     path = project / "snippets" / "shared.txt"
     path.write_text(probe)
-    engine = Engine(project / "snippets", project / ".cache", timeout=30)
+    engine = Engine(project / "snippets", project / ".cache", timeout=30, preload=PRELOAD)
     try:
         result = engine.result(engine.load("shared.txt"), use_cache=False)
     finally:

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from sites import ARITHMATEX, config
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
-from snipdoc import notebook
+from snipdoc.integration import notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
@@ -128,33 +129,13 @@ def _torch_version() -> str:
 
 # --- a tiny site with one notebook ---------------------------------------------
 
-TINY_YML = """\
-site_name: t
-theme:
-  name: material
-  language: zh
-  font: false
-markdown_extensions:
-  - snipdoc.extension:
-      timeout: 30
-  - admonition
-  - pymdownx.superfences
-  - pymdownx.arithmatex:
-      generic: true
-  - toc:
-      slugify: !!python/object/apply:pymdownx.slugs.slugify
-        kwds:
-          case: lower
-plugins:
-  - search
-  - snipdoc:
-      notebooks: [ch.md]
-  - mkdocs-jupyter:
-      ignore: ["*.md", "*.py"]
-      execute: false
-      allow_errors: false
-      include_source: true
-"""
+TINY_YML = config(
+    {"timeout": 30},
+    extensions=["admonition", "pymdownx.superfences", ARITHMATEX,
+                "toc:\n      slugify: !!python/object/apply:pymdownx.slugs.slugify\n        kwds:\n          case: lower"],
+    plugins=["search", "snipdoc:\n      notebooks: [ch.md]",
+             'mkdocs-jupyter:\n      ignore: ["*.md", "*.py"]\n      execute: false\n      allow_errors: false\n'
+             "      include_source: true"])
 
 TINY_PAGE = """\
 # 小章

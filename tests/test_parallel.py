@@ -10,21 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-MKDOCS_YML = """\
-site_name: t
-theme:
-  name: material
-  language: zh
-  font: false
-markdown_extensions:
-  - snipdoc.extension:
-      jobs: {jobs}
-  - pymdownx.superfences
-  - pymdownx.highlight
-plugins:
-  - search
-  - snipdoc
-"""
+from sites import EXTENSIONS, PRELOAD, config
+
+
+def mkdocs_yml(jobs: int) -> str:
+    return config({"jobs": jobs}, extensions=EXTENSIONS[1:], plugins=["search", "snipdoc"])
+
 
 # Two snippets that only run together if two children run at once: each leaves a
 # mark and waits for the other's. What each saw goes to a file, not to its output,
@@ -51,7 +42,7 @@ SNIPPETS = {
 
 
 def _build(root: Path, jobs: int) -> tuple[dict[str, bytes], list[str]]:
-    (root / "mkdocs.yml").write_text(MKDOCS_YML.format(jobs=jobs), encoding="utf-8")
+    (root / "mkdocs.yml").write_text(mkdocs_yml(jobs), encoding="utf-8")
     shutil.rmtree(root / ".cache", ignore_errors=True)
     shutil.rmtree(root / "site", ignore_errors=True)
     meet = root / "meet"
@@ -82,7 +73,7 @@ def test_two_at_once_builds_the_same_site_as_one_at_a_time(tmp_path):
         "# 首页\n\n::: snippet meet_a.txt\n\n::: snippet meet_b.txt\n\n::: snippet tensor.txt\n", encoding="utf-8")
     (root / "docs" / "more.md").write_text(
         "# 更多\n\n::: snippet figure.txt\n\n::: snippet error.txt\n", encoding="utf-8")
-    (root / "mkdocs.yml").write_text(MKDOCS_YML.format(jobs=2), encoding="utf-8")
+    (root / "mkdocs.yml").write_text(mkdocs_yml(2), encoding="utf-8")
     recorded = [str(root / "snippets" / name) for name in SNIPPETS]
     record = subprocess.run([sys.executable, "-m", "snipdoc", "record", *recorded], cwd=root,
                             capture_output=True, text=True, timeout=300)
@@ -109,8 +100,8 @@ def _anon_huge_kb(pid: int) -> int:
 def test_a_long_queue_moves_the_server_to_huge_pages_and_prints_the_same(tmp_path):
     """A queue of COLLAPSE_AT snippets or more makes the server back its heap with huge
     pages; each snippet prints what it prints when run alone."""
-    from snipdoc import forkserver
-    from snipdoc.engine import Engine
+    from snipdoc.engine import forkserver
+    from snipdoc.engine.core import Engine
 
     (tmp_path / "snippets").mkdir()
     count = forkserver.COLLAPSE_AT + 6
@@ -120,7 +111,7 @@ def test_a_long_queue_moves_the_server_to_huge_pages_and_prints_the_same(tmp_pat
             f">>> numpy.random.default_rng({i}).random(2)\n", encoding="utf-8")
     outputs = []
     for prefetch in (True, False):
-        engine = Engine(tmp_path / "snippets", tmp_path / f"cache-{prefetch}", timeout=30)
+        engine = Engine(tmp_path / "snippets", tmp_path / f"cache-{prefetch}", timeout=30, preload=PRELOAD)
         try:
             snippets = [engine.load(f"s{i:03d}.txt") for i in range(count)]
             if prefetch:  # all queued at once

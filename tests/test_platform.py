@@ -6,14 +6,19 @@ SNIPDOC_REFERENCE_PLATFORM), which makes this machine a non-reference one."""
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from test_site import build, make_site
 
-from snipdoc import reference
+from snipdoc.engine import reference
+from snipdoc.integration.extension import platform_from
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTES_PLATFORM = platform_from(str(ROOT / "snippets" / "reference_platform.py"))
 
 DRIFTED = ">>> import torch\n>>> torch.linspace(-100, 100, 10)[7]\ntensor(55.5555)\n"
 MAC = {"os": "Darwin", "machine": "arm64", "python": "3.12", "torch": "2.13.0"}
-OTHER_TAG = {**reference.PLATFORM, "torch": "2.13.0+cu128"}
+OTHER_TAG = {**NOTES_PLATFORM, "torch": "2.13.0+cu128"}
 
 
 def test_off_the_reference_platform_the_build_passes_with_a_notice_and_a_summary(tmp_path):
@@ -28,13 +33,13 @@ def test_off_the_reference_platform_the_build_passes_with_a_notice_and_a_summary
 
 def test_on_the_reference_platform_a_changed_output_fails_the_build(tmp_path):
     root = make_site(tmp_path, {"index.md": "::: snippet d.txt\n"}, {"d.txt": DRIFTED})
-    result = build(root, env={"SNIPDOC_REFERENCE_PLATFORM": json.dumps(reference.platform_here(_env()))})
+    result = build(root, env={"SNIPDOC_REFERENCE_PLATFORM": json.dumps(reference.platform_here(_env(), MAC))})
     assert result.returncode != 0
     assert "snippets/d.txt:2: output differs from the recorded one; to accept it: make record FILES=snippets/d.txt" in result.stderr
 
 
 def _env():
-    from snipdoc.cache import environment
+    from snipdoc.engine.cache import environment
     return environment()
 
 
@@ -53,12 +58,11 @@ def test_record_off_the_reference_platform_refuses_unless_forced(tmp_path):
 
 
 def test_the_versions_snippet_passes_with_any_build_tag():
-    from pathlib import Path
+    from snipdoc.engine.core import Engine
 
-    from snipdoc.engine import Engine
+    from snipdoc.integration.extension import SnippetExtension, options_from
 
-    root = Path(__file__).resolve().parent.parent
-    engine = Engine(root / "snippets", root / ".cache" / "snipdoc")
+    engine = Engine(**SnippetExtension(**options_from(ROOT / "mkdocs.yml")).settings(ROOT))
     try:
         snippet = engine.load("home/versions.txt")
         result = engine.result(snippet, use_cache=False)
@@ -66,3 +70,19 @@ def test_the_versions_snippet_passes_with_any_build_tag():
         assert "+" not in "".join(r["got"] for r in result["examples"][:4])
     finally:
         engine.close()
+
+
+def test_with_no_reference_platform_declared_every_machine_is_the_reference():
+    env = _env()
+    assert reference.on_reference(env, None) and reference.on_reference(env, {})
+    assert not reference.on_reference(env, MAC)
+    here = reference.platform_here(env, MAC)
+    assert reference.on_reference(env, here) and set(here) == set(MAC)
+
+
+def test_the_notes_declare_the_platform_their_home_page_shows():
+    from snipdoc.integration.extension import SnippetExtension, options_from
+
+    settings = SnippetExtension(**options_from(ROOT / "mkdocs.yml")).settings(ROOT)
+    assert settings["reference_platform"] == NOTES_PLATFORM
+    assert repr(NOTES_PLATFORM) in (ROOT / "snippets" / "home" / "versions.txt").read_text()

@@ -4,7 +4,7 @@ run is recorded."""
 
 import pytest
 
-from snipdoc import cache, proofs
+from snipdoc.engine import cache, proofs
 
 
 @pytest.fixture
@@ -49,9 +49,12 @@ def test_a_failing_snippet_is_never_recorded(project, tmp_path):
 def test_another_environment_proves_everything_again(project, tmp_path, monkeypatch):
     record = tmp_path / "record"
     files = sorted(project.rglob("*.txt"))
-    proofs.prove(files, project, record)
-    real = cache.environment()
-    monkeypatch.setattr(cache, "environment", lambda: {**real, "torch": "2.14.0+cpu"})
-    assert names(proofs.prove(files, project, record)[0]) == ["a.txt", "b.txt"]
-    monkeypatch.setattr(cache, "environment", lambda: {**real, "engine": "99"})  # not the engine's version
-    assert names(proofs.prove(files, project, record)[0]) == []
+    proofs.prove(files, project, record, ["torch"])
+    real = cache.environment(["torch"])
+    monkeypatch.setattr(cache, "environment", lambda names=(): {**real, "torch": "2.14.0+cpu"})
+    assert names(proofs.prove(files, project, record, ["torch"])[0]) == ["a.txt", "b.txt"]
+    monkeypatch.setattr(cache, "environment", lambda names=(): {**real, "engine": "99"})  # not the engine's version
+    assert names(proofs.prove(files, project, record, ["torch"])[0]) == []
+    monkeypatch.undo()
+    # The keyed packages are part of the proof: another list proves everything again.
+    assert names(proofs.prove(files, project, record, ["torch", "numpy"])[0]) == ["a.txt", "b.txt"]

@@ -268,7 +268,7 @@ def test_every_page_has_a_link_to_report_a_problem_with_its_title_and_address(pu
 
 
 def test_open_in_colab_names_the_notebook_the_workflow_puts_on_its_branch(published):
-    from snipdoc.notebook import COLAB_BRANCH
+    from snipdoc.integration.notebook import COLAB_BRANCH
 
     assert published.branch == COLAB_BRANCH
     colab = {url for _, url, _, _ in _every_link(published) if url.startswith(COLAB)}

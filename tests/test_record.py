@@ -9,9 +9,10 @@ import time
 
 import pytest
 
-from snipdoc import record as record_module
-from snipdoc.engine import Engine
-from snipdoc.parse import SnippetError
+from snipdoc.engine import record as record_module
+from snipdoc.engine.core import Engine
+from snipdoc.engine.parse import SnippetError
+from sites import PRELOAD
 
 SOURCE = """\
 Prose before the examples stays as it is.
@@ -32,7 +33,7 @@ After.
 def engine(tmp_path_factory):
     root = tmp_path_factory.mktemp("project")
     (root / "snippets").mkdir()
-    eng = Engine(root / "snippets", root / ".cache", timeout=20)
+    eng = Engine(root / "snippets", root / ".cache", timeout=20, preload=PRELOAD)
     yield eng
     eng.close()
 
@@ -143,7 +144,7 @@ def test_killing_the_record_command_leaves_old_or_new_files(tmp_path, sig):
 
 
 def _reference(path) -> subprocess.CompletedProcess:
-    from snipdoc import reference
+    from snipdoc.engine import reference
 
     return reference.run(path, path.parent, path.parent, timeout=120)
 
@@ -189,7 +190,7 @@ def test_every_problem_of_a_file_is_reported_in_one_run_first_line_first(engine)
 def test_record_reads_its_settings_from_mkdocs_yml(tmp_path):
     (tmp_path / "snippets").mkdir()
     (tmp_path / "snippets" / "slow.txt").write_text(">>> import time; time.sleep(30)\n")
-    (tmp_path / "mkdocs.yml").write_text("site_name: t\nmarkdown_extensions:\n  - snipdoc.extension:\n      timeout: 2\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\nmarkdown_extensions:\n  - snipdoc:\n      timeout: 2\n")
     start = time.monotonic()
     run = subprocess.run([sys.executable, "-m", "snipdoc", "record"], cwd=tmp_path, capture_output=True, text=True,
                          timeout=120)

@@ -9,36 +9,15 @@ from pathlib import Path
 
 import pytest
 
-MKDOCS_YML = """\
-site_name: t
-theme:
-  name: material
-  language: zh
-  font: false
-markdown_extensions:
-  - snipdoc.extension:
-      timeout: 20
-  - admonition
-  - pymdownx.details
-  - pymdownx.superfences
-  - pymdownx.highlight
-  - pymdownx.tabbed
-  - pymdownx.arithmatex:
-      generic: true
-plugins:
-  - snipdoc
-"""
+from sites import ARITHMATEX, EXTENSIONS, config
+from sites import make_site as _make_site
+
+EXTENSIONS = ["admonition", "pymdownx.details", *EXTENSIONS[1:], "pymdownx.tabbed", ARITHMATEX]
+MKDOCS_YML = config({"timeout": 20}, extensions=EXTENSIONS)  # what make_site writes
 
 
 def make_site(root: Path, pages: dict[str, str], snippets: dict[str, str]) -> Path:
-    (root / "mkdocs.yml").write_text(MKDOCS_YML, encoding="utf-8")
-    for name, text in pages.items():
-        (root / "docs" / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / "docs" / name).write_text(text, encoding="utf-8")
-    for name, text in snippets.items():
-        (root / "snippets" / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / "snippets" / name).write_text(text, encoding="utf-8")
-    return root
+    return _make_site(root, pages, snippets, options={"timeout": 20}, extensions=EXTENSIONS)
 
 
 def text(page: str) -> str:
@@ -168,7 +147,7 @@ def test_the_real_site_builds_strictly(tmp_path):
     assert result.returncode == 0, result.stderr
     chapter = (tmp_path / "site" / "ch12" / "index.html").read_text(encoding="utf-8")
     # Every recorded output appears, as text, on the page that embeds it.
-    from snipdoc.parse import find_directives, parse_snippet
+    from snipdoc.engine.parse import find_directives, parse_snippet
     for page in (project / "docs").rglob("*.md"):
         out = tmp_path / "site" / page.relative_to(project / "docs").with_suffix("")
         out = out.parent / "index.html" if out.name == "index" else out / "index.html"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from snipdoc import search
+from snipdoc.integration import search
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED = {"SITE_URL": "https://owner.github.io/pytorch-notes/",
@@ -70,7 +70,7 @@ def test_without_site_url_the_notebook_has_no_link_that_leads_nowhere(built_site
 
 
 def test_colab_needs_a_github_repository():
-    from snipdoc.notebook import colab_url
+    from snipdoc.integration.notebook import colab_url
 
     assert colab_url("https://github.com/o/r.git", "nb/x.ipynb") == \
         "https://colab.research.google.com/github/o/r/blob/gh-pages/nb/x.ipynb"

@@ -1,5 +1,5 @@
 """Where fork is unsafe (macOS), each snippet runs in a fresh interpreter started
-ahead (snipdoc/spares.py). Run here on Linux through SNIPDOC_START=spawn: the
+ahead (snipdoc/src/snipdoc/engine/spares.py). Run here on Linux through SNIPDOC_START=spawn: the
 same outputs as the fork server, the same isolation against a sample of the
 probes, timeouts and crashes handled the same way, no spare left behind."""
 
@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 import test_isolation
-from snipdoc import spares
-from snipdoc.engine import Engine
+from snipdoc.engine import spares
+from snipdoc.engine.core import Engine
+from sites import PRELOAD
 
 SAMPLE = ["builtins attribute", "numpy seed", "torch seed", "torch print options", "torch default dtype",
           "signal handler", "environment variable", "thread left running"]
@@ -27,14 +28,14 @@ def spawn(monkeypatch):
 
 
 def engine(project, cache=".cache", **kw) -> Engine:
-    return Engine(project / "snippets", project / cache, **{"timeout": 20, **kw})
+    return Engine(project / "snippets", project / cache, **{"timeout": 20, "preload": PRELOAD, **kw})
 
 
 def spare_pids() -> set[int]:
     found = set()
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and b"snipdoc.forkserver\0--spare" in (entry / "cmdline").read_bytes():
+            if entry.name.isdigit() and b"snipdoc.engine.spares\0" in (entry / "cmdline").read_bytes():
                 found.add(int(entry.name))
         except OSError:
             continue

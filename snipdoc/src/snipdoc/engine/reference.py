@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 PINNED = {
@@ -66,23 +67,44 @@ def keyed() -> dict:
     return {"env": {k: os.environ.get(k) for k in KEYED}, "pinned": PINNED, "cpus": cpus()}
 
 
-# The platform the recorded outputs in snippets/ belong to: the one CI runs on.
-# On it a changed output fails the build; elsewhere the site still builds, shows
-# this machine's outputs with a notice where they differ, and lists them.
-PLATFORM = {"os": "Linux", "machine": "x86_64", "python": "3.11", "torch": "2.13.0+cpu"}
+def version(name: str) -> str | None:
+    """The installed version of a distribution, or of the one that provides this
+    import name (sklearn: scikit-learn), read without importing it; None if absent."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        pass
+    for dist in metadata.packages_distributions().get(name, []):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
 
 
-def platform_here(env: dict) -> dict:
-    """This machine, as PLATFORM describes one (env: cache.environment())."""
-    return {"os": env["os"], "machine": env["machine"], "python": ".".join(env["python"].split()[0].split(".")[:2]),
-            "torch": env["torch"]}
+# The platform the recorded outputs belong to (the ``reference_platform`` option,
+# e.g. the one CI runs on): {"os", "machine", "python"} and any package versions,
+# such as {"torch": "2.13.0+cpu"}. On it a changed output fails the build; elsewhere
+# the site still builds, shows this machine's outputs with a notice where they
+# differ, and lists them. With none declared, every machine is the reference.
+BASE = ("os", "machine", "python")
 
 
-def declared() -> dict:
+def declared(configured: dict | None) -> dict | None:
     # Tests simulate another reference (so this machine is not it) through this variable.
     override = os.environ.get("SNIPDOC_REFERENCE_PLATFORM")
-    return json.loads(override) if override else PLATFORM
+    return json.loads(override) if override else (dict(configured) if configured else None)
 
 
-def on_reference(env: dict) -> bool:
-    return platform_here(env) == declared()
+def platform_here(env: dict, platform: dict | None) -> dict:
+    """This machine, described with the fields of the declared platform
+    (env: cache.environment(); versions it lacks are read from the installed packages)."""
+    here = {"os": env["os"], "machine": env["machine"], "python": ".".join(env["python"].split()[0].split(".")[:2])}
+    for name in platform or {}:
+        if name not in BASE:
+            here[name] = env[name] if name in env else version(name)
+    return here
+
+
+def on_reference(env: dict, platform: dict | None) -> bool:
+    return not platform or platform_here(env, platform) == platform

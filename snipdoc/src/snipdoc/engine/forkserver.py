@@ -1,12 +1,13 @@
 """Isolation by construction: every snippet runs in a forked copy of a process
-that imported torch, numpy and matplotlib and computed nothing.
+that imported the preloaded libraries (the ``preload`` option; torch, numpy and
+matplotlib.pyplot in these notes) and computed nothing.
 
-The server imports the libraries once, then for each request forks a child
+The server imports the libraries once (fresh.py), then for each request forks a child
 that becomes the process the reference command names (reference.py: argv,
 sys.path, a new empty working folder, stdin at /dev/null, no inherited file
 descriptors, fresh random seeds), runs the snippet, reports and exits.
 Whatever a snippet changes dies with its child, so there is no list of state
-to reset. No torch operation runs in the server, so no thread pool exists
+to reset. No library operation runs in the server, so no thread pool exists
 when it forks (tests/test_isolation.py checks the thread count). Where fork
 is unsafe (macOS), the server forks nothing and hands each request to a fresh
 interpreter started ahead instead (spares.py).
@@ -33,16 +34,18 @@ import time
 from concurrent.futures import Future
 from pathlib import Path
 
-from . import reference
-from .spares import Spares, mode, spare_main
+from . import fresh, reference
+from .spares import Spares, mode
 
 log = logging.getLogger("mkdocs.plugins.snipdoc")
 SLOW = 5.0  # seconds after which a running snippet is named in the log
 
 
 class Pool:
-    def __init__(self, snippets_dir: Path, root: Path, jobs: int, timeout: float, output_limit: int) -> None:
+    def __init__(self, snippets_dir: Path, root: Path, jobs: int, timeout: float, output_limit: int,
+                 preload: list[str] = ()) -> None:
         self.snippets_dir, self.root = snippets_dir, root
+        self.preload = list(preload)
         self.jobs = jobs or min(2, reference.cpus())
         self.timeout, self.output_limit = timeout, output_limit
         self.proc: subprocess.Popen | None = None
@@ -70,7 +73,7 @@ class Pool:
         return future
 
     def warm(self) -> None:
-        """Start the server now, so the first snippet does not wait for torch's import."""
+        """Start the server now, so the first snippet does not wait for the preloaded imports."""
         with self.lock:
             self._ensure()
 
@@ -79,7 +82,8 @@ class Pool:
             return
         self.scratch = tempfile.mkdtemp(prefix="snipdoc-")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "snipdoc.forkserver", self.scratch, str(self.jobs), str(self.timeout), mode()],
+            [sys.executable, "-m", "snipdoc.engine.forkserver", self.scratch, str(self.jobs), str(self.timeout), mode(),
+             json.dumps(self.preload)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=self.scratch,
             env=reference.environment(self.snippets_dir),
             # Out of the terminal's process group: Ctrl-C under `mkdocs serve` is MkDocs'
@@ -219,7 +223,7 @@ def _start(request: dict, scratch: str, timeout: float, spares: Spares | None) -
             # Its own process group, so that a timeout kills what it started too; not its own
             # session (setsid), which a snippet could see (os.setpgrp() would then fail).
             os.setpgid(0, 0)
-            _become_fresh(cwd, folder, write)
+            fresh.become_fresh(cwd, folder, write)
             from .run import child_main
 
             child_main(request, write)
@@ -227,25 +231,6 @@ def _start(request: dict, scratch: str, timeout: float, spares: Spares | None) -
             os._exit(0)
     os.close(write)
     return _Child(request["id"], pid, read, folder, time.monotonic() + timeout)
-
-
-def _become_fresh(cwd: str, folder: str, channel: int) -> None:
-    import random
-
-    os.chdir(cwd)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    log_fd = os.open(os.path.join(folder, "stderr"), os.O_WRONLY | os.O_CREAT, 0o600)
-    os.dup2(log_fd, 1)  # what a snippet writes to the descriptors, not through doctest
-    os.dup2(log_fd, 2)
-    os.closerange(3, channel)
-    os.closerange(channel + 1, 1 << 16)
-    # Seeds as a new process draws them (the hash seed is pinned in the environment).
-    random.seed()
-    if "numpy" in sys.modules:
-        sys.modules["numpy"].random.seed()
-    if "torch" in sys.modules:
-        sys.modules["torch"].default_generator.seed()
 
 
 def _kill(pid: int) -> None:
@@ -311,30 +296,14 @@ def huge_pages() -> None:
             libc.madvise(start, end - start, madv_collapse)
 
 
-def prepare() -> None:
-    """Import what every snippet would import, once, to be shared by every fork."""
-    import doctest  # noqa: F401
-
-    import matplotlib.pyplot  # noqa: F401
-    import numpy
-    import torch  # noqa: F401
-
-    from . import figures, run  # noqa: F401
-
-    # numpy builds its seeding machinery on the first seed() (about 8 ms); built once
-    # here, each child only draws its own fresh seed from the OS.
-    numpy.random.seed()
-
-
 def main() -> None:
-    if sys.argv[1] == "--spare":
-        return spare_main()
     scratch, jobs, timeout, how = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+    preload = json.loads(sys.argv[5])
     if how == "fork":
-        prepare()
+        fresh.prepare(preload)
         serve(scratch, jobs, timeout)
     else:
-        spares = Spares(jobs)
+        spares = Spares(jobs, preload)
         try:
             serve(scratch, jobs, timeout, spares)
         finally:
@@ -342,7 +311,7 @@ def main() -> None:
     # The client removes the folder too, unless it was killed (SIGTERM to `mkdocs serve`).
     shutil.rmtree(scratch, ignore_errors=True)
     # Every child is reaped and every reply written. The interpreter's teardown with
-    # torch imported takes about 0.6 s, and the build waits for the server to end.
+    # torch preloaded takes about 0.6 s, and the build waits for the server to end.
     os._exit(0)
 
 

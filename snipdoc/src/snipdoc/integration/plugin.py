@@ -25,11 +25,12 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.toc import get_toc
 
-from . import assets, notebook, reference, values
-from .cache import write_atomic
-from .engine import Engine
-from .extension import NAME, SnippetExtension
-from .parse import SnippetError, find_directives
+from ..engine import values
+from ..engine.cache import write_atomic
+from ..engine.core import Engine
+from .extension import ALIASES, SnippetExtension
+from ..engine.parse import SnippetError, find_directives
+from . import assets, notebook
 
 log = get_plugin_logger(__name__)
 
@@ -80,7 +81,10 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         self.root = Path(config.config_file_path).resolve().parent
         self.docs_prefix = _relative(Path(config.docs_dir), self.root)
         self.ext = _take_extension(config)
-        settings = self.ext.settings(self.root)
+        try:
+            settings = self.ext.settings(self.root)
+        except SnippetError as exc:
+            raise PluginError(str(exc)) from None
         if self.engine is None or self._settings != settings:
             if self.engine is not None:
                 self.engine.close()
@@ -207,7 +211,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
     def on_post_build(self, *, config):
         self.built = True
         self.wanted -= self.brought_up  # now up to date; a request during the build waits for the next
-        # Under serve, have torch imported before the author's first edit, not after it.
+        # Under serve, have the preloaded libraries imported before the author's first edit, not after it.
         if self.config.enabled and self.command == "serve":
             self.engine.pool.warm()
 
@@ -286,9 +290,9 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             if str(path) not in self.embedded:
                 log.warning(f"{self.engine.display(path)}: no page embeds this snippet")
         if self.engine.differences:
-            here = reference.platform_here(self.engine.env)
+            here = self.engine.platform_here()
             log.info(f"{len(self.engine.differences)} example(s) print differently here ({here}) than on the "
-                     f"reference platform ({reference.declared()}): " + ", ".join(sorted(self.engine.differences)))
+                     f"reference platform ({self.engine.declared}): " + ", ".join(sorted(self.engine.differences)))
         ran = self.engine.runs - self.runs_before
         log.info(f"snippets: {ran} executed, {max(len(self.embedded) - ran, 0)} from the cache")
         if self.errors and self.command != "serve":
@@ -330,11 +334,13 @@ def _take_extension(config) -> SnippetExtension:
     """The extension as configured under markdown_extensions (added with its defaults if
     absent), as one instance this plugin drives: listing both never runs anything twice."""
     exts = config.markdown_extensions
-    options = config.mdx_configs.pop(NAME, None) or {}
+    options = {}
+    for name in ALIASES:
+        options = config.mdx_configs.pop(name, None) or options
     for i, item in enumerate(exts):
         if isinstance(item, SnippetExtension):
             return item
-        if item == NAME:
+        if item in ALIASES:
             exts[i] = SnippetExtension(**options)
             return exts[i]
     ext = SnippetExtension(**options)

@@ -1,7 +1,7 @@
 """``python -m snipdoc record [FILE ...]``: write real outputs into snippet files.
 ``python -m snipdoc import NOTEBOOK --page docs/chNN.md``: a draft chapter from an old notebook.
 
-Settings come from the snipdoc.extension entry of mkdocs.yml, as the build
+Settings come from the snipdoc entry of mkdocs.yml (markdown_extensions), as the build
 reads them; a command-line flag overrides one.
 """
 
@@ -12,16 +12,19 @@ import os
 import sys
 from pathlib import Path
 
-from .engine import Engine
-from .extension import SnippetExtension, options_from
-from .record import record_paths
-from . import values
+from .engine import values
+from .engine.core import Engine
+from .integration.extension import SnippetExtension, options_from
+from .engine.parse import SnippetError
+from .engine.record import record_paths
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m snipdoc")
+    parser = argparse.ArgumentParser(
+        prog="python -m snipdoc", description="Executable doctest examples for Markdown sites. "
+        "Settings come from the snipdoc entry of mkdocs.yml.")
     sub = parser.add_subparsers(dest="command", required=True)
-    rec = sub.add_parser("record", help="run snippets and write their real outputs into them")
+    rec = sub.add_parser("record", help="write the real outputs into snippet files")
     rec.add_argument("files", nargs="*", type=Path, help="snippet files (default: every .txt in the snippets folder)")
     rec.add_argument("-f", "--config-file", type=Path, default=Path("mkdocs.yml"),
                      help="where the settings are read (default: mkdocs.yml)")
@@ -29,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--timeout", type=float, help="overrides timeout of mkdocs.yml")
     rec.add_argument("--output-limit", type=int, help="overrides output_limit of mkdocs.yml")
     rec.add_argument("--force", action="store_true",
-                     help="overwrite recorded outputs even off the reference platform (snipdoc/reference.py)")
-    imp = sub.add_parser("import", help="turn a Jupyter notebook into a draft page, a snippet and a drift report")
+                     help="overwrite recorded outputs even off the reference platform (reference_platform)")
+    imp = sub.add_parser("import", help="draft a page and a snippet from a Jupyter notebook")
     imp.add_argument("notebook", type=Path, help="the .ipynb file")
     imp.add_argument("--page", type=Path, required=True, help="the page to write, e.g. docs/ch13.md")
     imp.add_argument("--force", action="store_true", help="overwrite an existing page and snippet")
@@ -46,7 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
     root = args.config_file.resolve().parent
-    settings = SnippetExtension(**options).settings(root)
+    try:
+        settings = SnippetExtension(**options).settings(root)
+    except SnippetError as exc:
+        print(f"error: {args.config_file}: {exc}", file=sys.stderr)
+        return 1
     if args.command == "import":
         return _import(args, settings)
     files = [f.resolve() for f in args.files] or sorted(settings["snippets_dir"].rglob("*.txt"))
@@ -75,7 +82,7 @@ def options_docs_dir(config_file: Path) -> str:
 
 
 def _import(args, settings: dict) -> int:
-    from .importer import NotebookError, import_notebook
+    from .importer.pipeline import NotebookError, import_notebook
 
     try:
         done = import_notebook(args.notebook, args.page, settings, force=args.force)
@@ -87,6 +94,3 @@ def _import(args, settings: dict) -> int:
     print(f"The report is {os.path.relpath(done.report_path)} (a dot file, so MkDocs leaves it out of the site).")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

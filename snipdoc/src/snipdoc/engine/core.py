@@ -23,14 +23,18 @@ DIFFERS = "output differs from the recorded one"
 
 class Engine:
     def __init__(self, snippets_dir: Path, cache_dir: Path, timeout: float = 60, output_limit: int = 100_000,
-                 jobs: int = 0, root: Path | None = None):
+                 jobs: int = 0, root: Path | None = None, preload=(), versions=None,
+                 reference_platform: dict | None = None):
         self.snippets_dir = snippets_dir
         self.root = root or snippets_dir.parent
         self.cache = cache.Cache(cache_dir)
         self.timeout, self.output_limit = timeout, output_limit
-        self.pool = Pool(snippets_dir, self.root, jobs, timeout, output_limit)
-        self.env = cache.environment()
-        self.on_reference = reference.on_reference(self.env)
+        self.preload = list(preload)
+        self.packages = cache.packages(self.preload, versions)
+        self.pool = Pool(snippets_dir, self.root, jobs, timeout, output_limit, self.preload)
+        self.env = cache.environment(self.packages)
+        self.declared = reference.declared(reference_platform)
+        self.on_reference = reference.on_reference(self.env, self.declared)
         self.differences: dict[str, str] = {}  # file:line -> snippet, off the reference platform
         self.runs = 0  # snippets actually executed (cache misses)
         # Failed runs, in memory only: kept until the snippet, what it read, or the
@@ -38,6 +42,9 @@ class Engine:
         self.failed: dict[str, dict] = {}
         self.pending: dict[str, Future] = {}
         self.lock = threading.RLock()
+
+    def platform_here(self) -> dict:
+        return reference.platform_here(self.env, self.declared)
 
     def load(self, name: str, where: str = "") -> Snippet:
         path = self.snippets_dir / name

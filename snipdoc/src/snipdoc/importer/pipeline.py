@@ -27,12 +27,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache, deps, draft, drift, examples, ipython, normalise, reference
-from .engine import Engine
+from ..engine import cache
+from ..engine.core import Engine
+from . import deps, draft, drift, examples, ipython, normalise
 from .examples import Example
 from .ipynb import Cell, Notebook, NotebookError, read_notebook
-from .parse import SnippetError, parse_snippet
-from .run import TRACEBACK_HEADER
+from ..engine.parse import SnippetError, parse_snippet
+from ..engine.run import TRACEBACK_HEADER
 
 SEED_NOTE = "  # 导入时添加：原笔记没有设随机种子，每次运行的输出都不同"
 MAX_ROUNDS = 5
@@ -84,8 +85,9 @@ def import_notebook(notebook: Path, page: Path, settings: dict, *, force: bool =
         # The engine runs files, as the build will: drafts live outside the project until they pass.
         recorder = Recorder(eng, Path(tmp) / snippet_path.name, eng.display(snippet_path), nb, plans)
         text, final = recorder.record()
-        off_reference = None if eng.on_reference else (reference.platform_here(eng.env), reference.declared())
-    versions = cache.environment()
+        off_reference = None if eng.on_reference else (eng.platform_here(), eng.declared)
+    # The importer is for PyTorch notebooks: its notes name the torch version that ran.
+    versions = cache.environment(dict.fromkeys(["torch", *eng.packages]))
     runs = [_cell_run(p, [out for ex, out in zip(recorder.flat, final) if ex.cell == i])
             for i, p in enumerate(plans)]
     verdicts = drift.verdicts(runs)

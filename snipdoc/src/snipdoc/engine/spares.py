@@ -1,14 +1,16 @@
 """Fresh interpreters started ahead, for where forking a process that imported
-torch is unsafe.
+torch or numpy is unsafe.
 
 On macOS, Apple's frameworks (which numpy's and torch's libraries use for BLAS
 and threads) must not be used in a forked child, which is why Python's own
 multiprocessing spawns there. So on macOS each snippet gets a new interpreter:
-a spare, started ahead, that imports what the fork server would and waits for
-one request; it then becomes the reference process exactly as a forked child
-does (forkserver._become_fresh) and exits. ``jobs`` spares are kept ready, so
-the torch import of the next snippet overlaps the current one. Each snippet
-costs a torch import of CPU; that is the price of not forking.
+a spare, started ahead, that imports what the fork server would (the preload
+list) and waits for one request; it then becomes the reference process exactly
+as a forked child does (fresh.become_fresh) and exits. ``jobs`` spares are kept ready, so
+the preloaded imports of the next snippet overlap the current one. Each snippet
+costs those imports of CPU; that is the price of not forking.
+
+Run as ``python -m snipdoc.engine.spares PRELOAD_JSON`` by the server (forkserver.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import os
 import signal
 import sys
 from collections import deque
+
+from . import fresh
 
 CHANNEL = 3  # the spare's descriptor for its reports, as a forked child's pipe
 
@@ -29,14 +33,14 @@ def mode() -> str:
 
 
 class Spares:
-    def __init__(self, count: int) -> None:
-        self.count = count
+    def __init__(self, count: int, preload: list[str]) -> None:
+        self.count, self.preload = count, preload
         self.ready: deque[tuple[int, int, int]] = deque()  # (pid, request pipe, report pipe)
         self.fill()
 
     def fill(self) -> None:
         while len(self.ready) < self.count:
-            self.ready.append(_spawn())
+            self.ready.append(_spawn(self.preload))
 
     def take(self, request: dict) -> tuple[int, int]:
         """Give request to a spare: (its pid, the pipe its reports come on)."""
@@ -47,7 +51,7 @@ class Spares:
             os.close(send)  # it died waiting (killed, or its imports failed)
             os.close(reports)
         else:
-            pid, send, reports = _spawn()
+            pid, send, reports = _spawn(self.preload)
         data = json.dumps(request).encode()
         try:
             while data:
@@ -70,10 +74,10 @@ class Spares:
             os.waitpid(pid, 0)
 
 
-def _spawn() -> tuple[int, int, int]:
+def _spawn(preload: list[str]) -> tuple[int, int, int]:
     requests, send = os.pipe()
     reports, channel = os.pipe()
-    argv = [sys.executable, "-m", "snipdoc.forkserver", "--spare"]
+    argv = [sys.executable, "-m", "snipdoc.engine.spares", json.dumps(preload)]
     pid = os.posix_spawn(sys.executable, argv, os.environ, file_actions=[
         (os.POSIX_SPAWN_DUP2, requests, 0), (os.POSIX_SPAWN_DUP2, channel, CHANNEL)])
     os.close(requests)
@@ -81,12 +85,10 @@ def _spawn() -> tuple[int, int, int]:
     return pid, send, reports
 
 
-def spare_main() -> None:
+def spare_main(preload: list[str]) -> None:
     """A spare: import, wait for one request, become the snippet's process."""
     os.setsid()  # its own process group: a timeout kills what it started too
-    from . import forkserver
-
-    forkserver.prepare()
+    fresh.prepare(preload)
     chunks = []
     while chunk := os.read(0, 1 << 16):
         chunks.append(chunk)
@@ -94,9 +96,13 @@ def spare_main() -> None:
         os._exit(0)
     request = json.loads(b"".join(chunks))
     try:
-        forkserver._become_fresh(request["cwd"], request["folder"], CHANNEL)
+        fresh.become_fresh(request["cwd"], request["folder"], CHANNEL)
         from .run import child_main
 
         child_main(request, CHANNEL)
     finally:
         os._exit(0)
+
+
+if __name__ == "__main__":
+    spare_main(json.loads(sys.argv[1]))

@@ -1,7 +1,8 @@
 """Content-addressed cache of snippet runs.
 
 The key covers what is known before a run: the snippet's bytes, the versions
-of Python and of the packages that print, the OS and machine, the pinned
+of Python and of the packages that print (the ``versions`` option; by default
+the preloaded ones: torch, numpy and matplotlib in these notes), the OS and machine, the pinned
 environment and the engine's version. The entry adds what is known after:
 the project files the run read (helper modules at any depth, data files),
 with their hashes, checked on every lookup. An entry
@@ -17,25 +18,26 @@ import os
 import platform
 import sys
 import tempfile
-from importlib import metadata
 from pathlib import Path
 
 from . import reference
 
 ENGINE_VERSION = "3"
-PRINTING_PACKAGES = ("torch", "numpy", "matplotlib")
 
 
-def environment() -> dict:
-    """What of the machine can change outputs, read without importing torch."""
-    versions = {}
-    for name in PRINTING_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
+def packages(preload, versions=None) -> list[str]:
+    """The packages whose versions are keyed: those named, or the top-level package
+    of each preloaded module (matplotlib for matplotlib.pyplot)."""
+    if versions is not None:
+        return list(versions)
+    return list(dict.fromkeys(name.split(".")[0] for name in preload))
+
+
+def environment(names=()) -> dict:
+    """What of the machine can change outputs, read without importing anything:
+    Python, the OS, the engine, the keyed environment and the named packages' versions."""
     return {"python": sys.version, "engine": ENGINE_VERSION, "os": platform.system(),
-            "machine": platform.machine(), **reference.keyed(), **versions}
+            "machine": platform.machine(), **reference.keyed(), **{name: reference.version(name) for name in names}}
 
 
 def cache_key(data: bytes, env: dict, name: str = "") -> str:

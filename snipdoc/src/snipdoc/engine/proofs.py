@@ -6,7 +6,8 @@ folder: nothing of the engine. A passing snippet is recorded under a key of
 everything that run can depend on without observing it: the snippet's path and
 bytes, every other file in the snippets folder (helpers, data; the other
 snippets excepted), the definition of the reference command, the versions that
-print and the machine (cache.environment(), less the engine's version). A
+print (the engine's keyed packages) and the machine (cache.environment(), less
+the engine's version). A
 change to any of these proves the snippet fresh again. The record is one empty
 file per key, created after the snippet passed: concurrent or interrupted runs
 can only leave true proofs.
@@ -31,10 +32,10 @@ def fresh_doctest(path: Path, snippets_dir: Path, timeout: float = 300) -> subpr
         return reference.run(path, snippets_dir, Path(cwd), timeout)
 
 
-def shared_inputs(snippets_dir: Path) -> str:
-    """Digest of what every snippet's proof depends on."""
+def shared_inputs(snippets_dir: Path, packages=()) -> str:
+    """Digest of what every snippet's proof depends on (packages: whose versions print)."""
     h = hashlib.sha256()
-    env = {k: v for k, v in cache.environment().items() if k != "engine"}
+    env = {k: v for k, v in cache.environment(packages).items() if k != "engine"}
     h.update(json.dumps(env, sort_keys=True).encode())
     h.update(Path(reference.__file__).read_bytes())
     for path in sorted(p for p in snippets_dir.rglob("*") if p.is_file()):
@@ -52,10 +53,11 @@ def key(snippet: Path, snippets_dir: Path, shared: str) -> str:
     return h.hexdigest()
 
 
-def prove(snippets: list[Path], snippets_dir: Path, record: Path | None) -> tuple[list[Path], dict[Path, str]]:
+def prove(snippets: list[Path], snippets_dir: Path, record: Path | None,
+          packages=()) -> tuple[list[Path], dict[Path, str]]:
     """Run the reference command on every snippet not proven before (all of them
     without a record), one per CPU at a time: (the snippets run, failures by path)."""
-    shared = shared_inputs(snippets_dir)
+    shared = shared_inputs(snippets_dir, packages)
     keys = {p: key(p, snippets_dir, shared) for p in snippets}
     marks = {p: record / k[:2] / k for p, k in keys.items()} if record else {}
     todo = [p for p in snippets if not (record and marks[p].exists())]

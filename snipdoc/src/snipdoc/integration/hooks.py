@@ -1,5 +1,5 @@
-"""MkDocs hooks for reading the site: Chinese search (snipdoc.search), the notebook
-pages' shared stylesheet (snipdoc.notebook_css) and edit links.
+"""MkDocs hooks for reading the site: Chinese search (search.py), the notebook
+pages' shared stylesheet (notebook_css.py) and edit links.
 
 Listed under ``hooks:`` in mkdocs.yml, MkDocs loads this file by its path, so it
 imports the package absolutely and keeps only the wiring here.
@@ -14,7 +14,7 @@ from mkdocs.plugins import event_priority, get_plugin_logger
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
-from snipdoc import notebook_css, search
+from snipdoc.integration import notebook_css, search
 
 log = get_plugin_logger("snipdoc.search")
 

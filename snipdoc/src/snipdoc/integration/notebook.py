@@ -20,6 +20,7 @@ import posixpath
 import re
 from html import escape
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urljoin
@@ -30,11 +31,11 @@ from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, InclusionLevel
 from mkdocs.utils import get_relative_url
 
-from . import cache, render, values
-from .engine import Engine
-from .parse import Directive, SnippetError, find_directives
-from .figures import FIGURE_RC, FIGURE_SAVE
-from .run import TRACEBACK_HEADER
+from ..engine import cache, render, values
+from ..engine.core import Engine
+from ..engine.parse import Directive, SnippetError, find_directives
+from ..engine.figures import FIGURE_RC, FIGURE_SAVE
+from ..engine.run import TRACEBACK_HEADER
 
 log = get_plugin_logger(__name__)
 
@@ -45,12 +46,15 @@ FOLDER = "notebooks"  # generated notebooks live at notebooks/<page>.ipynb in th
 # folded at 79 columns); the site shows repr, as doctest does. The figure
 # settings are run.py's (the notebook test compares the SVG a kernel draws
 # with the site's, byte for byte).
+# Without matplotlib installed no snippet draws, and the setup leaves figures out.
 SETUP_CODE = "\n".join([
     "%config PlainTextFormatter.pprint = False",
-    '%config InlineBackend.figure_formats = ["svg"]',
-    f"%config InlineBackend.print_figure_kwargs = {FIGURE_SAVE!r}",
-    "import matplotlib",
-    *(f"matplotlib.rcParams[{k!r}] = {v!r}" for k, v in FIGURE_RC.items()),
+    *([
+        '%config InlineBackend.figure_formats = ["svg"]',
+        f"%config InlineBackend.print_figure_kwargs = {FIGURE_SAVE!r}",
+        "import matplotlib",
+        *(f"matplotlib.rcParams[{k!r}] = {v!r}" for k, v in FIGURE_RC.items()),
+    ] if find_spec("matplotlib") else []),
 ])
 
 SETUP_NOTE = (

@@ -11,7 +11,7 @@ Python-Markdown) the page's conversion raises, which fails the build.
 
 Configured once, under ``markdown_extensions``::
 
-    - snipdoc.extension:
+    - snipdoc:
         snippets_dir: snippets
 """
 
@@ -29,11 +29,13 @@ from markdown import Extension
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
-from . import render, values
-from .engine import DIFFERS, RECORD_HINT, Engine
-from .parse import SnippetError, find_directives
+from ..engine import fresh, render, values
+from ..engine.core import DIFFERS, RECORD_HINT, Engine
+from ..engine.parse import SnippetError, find_directives
 
-NAME = "snipdoc.extension"
+NAME = "snipdoc"
+# The dotted path earlier versions were configured by; still accepted.
+ALIASES = (NAME, "snipdoc.extension")
 DEFAULTS = {
     "snippets_dir": ["snippets", "Folder of the snippet files (relative to the project folder); pages name snippets relative to it"],
     "cache_dir": [".cache/snipdoc", "Where runs are cached by content, relative to the project folder"],
@@ -42,6 +44,13 @@ DEFAULTS = {
     "jobs": [0, "Snippets run at once on a cache miss; 0: one per CPU, at most 2"],
     "number_lint": ["warning", "Numbers with three or more significant digits typed in the prose (not quoted "
                                 "from a run with {{ snippet#name }}): warning (fails --strict), info, or off"],
+    "preload": [[], "Modules the snippet server imports once before forking, e.g. [torch, numpy, matplotlib.pyplot]: "
+                    "they cost one import per build instead of one per snippet, and print the same either way"],
+    "versions": ["", "Packages whose versions are in the cache key (a new version re-runs every snippet); "
+                       "default (empty): the top-level packages of preload"],
+    "reference_platform": [{}, "The platform the recorded outputs belong to, e.g. {os: Linux, machine: x86_64, "
+                               "python: '3.11', torch: 2.13.0+cpu}: a changed output fails the build there and is "
+                               "only noted elsewhere; empty: fails everywhere"],
     "inputs": ["", "A digest of the snippets folder (see inputs_digest): engines that cache pages by their "
                    "source, such as Zensical, re-render pages when a snippet changes"],
 }
@@ -71,7 +80,9 @@ class SnippetExtension(Extension):
         c = self.getConfigs()
         return {"snippets_dir": (root / c["snippets_dir"]).resolve(), "cache_dir": (root / c["cache_dir"]).resolve(),
                 "timeout": float(c["timeout"]), "output_limit": int(c["output_limit"]), "jobs": int(c["jobs"]),
-                "root": root.resolve()}
+                "root": root.resolve(), "preload": _preload(c["preload"]),
+                "versions": None if c["versions"] == "" else _names("versions", c["versions"]),
+                "reference_platform": _platform(c["reference_platform"])}
 
     def get_engine(self) -> Engine:
         if self.engine is None:
@@ -94,6 +105,32 @@ class SnippetExtension(Extension):
             self.host.report(messages)
         elif messages:
             raise SnippetBuildError("\n".join(messages))
+
+
+WHERE = "the snipdoc entry of markdown_extensions in mkdocs.yml"
+
+
+def _names(option: str, value) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise SnippetError(f"{WHERE}: option '{option}' must be a list of module names, got {value!r}")
+    return [v.strip() for v in value]
+
+
+def _preload(value) -> list[str]:
+    names = _names("preload", value)
+    if missing := fresh.missing(names):
+        raise SnippetError(f"{WHERE}: option 'preload' names {', '.join(missing)}, which is not installed "
+                           "in this environment; install it, or remove it from the list")
+    return names
+
+
+def _platform(value) -> dict:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise SnippetError(f"{WHERE}: option 'reference_platform' must be a mapping such as "
+                           f"{{os: Linux, machine: x86_64, python: '3.11'}}, got {value!r}")
+    return {k: str(v) for k, v in value.items()}
 
 
 class SnippetPreprocessor(Preprocessor):
@@ -267,6 +304,22 @@ def inputs_digest(folder: str) -> str:
     return h.hexdigest()
 
 
+def platform_from(path: str, name: str = "PLATFORM") -> dict:
+    """The mapping assigned to ``name`` in a Python file, read without running it: a
+    reference platform kept where snippets can import it too. Set as the
+    ``reference_platform`` option through a YAML tag."""
+    import ast
+
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"), path)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            try:
+                return ast.literal_eval(node.value)
+            except ValueError:
+                raise SnippetError(f"{path}:{node.lineno}: {name} must be a literal mapping") from None
+    raise SnippetError(f"{path}: no '{name} = {{...}}' assignment found")
+
+
 def makeExtension(**kwargs) -> SnippetExtension:
     return SnippetExtension(**kwargs)
 
@@ -280,8 +333,10 @@ def options_from(config_file: Path) -> dict:
     with open(config_file, encoding="utf-8") as f:
         config = yaml_load(f) or {}
     for item in config.get("markdown_extensions") or []:
-        if item == NAME:
+        if item in ALIASES:
             return {}
-        if isinstance(item, dict) and NAME in item:
-            return dict(item[NAME] or {})
+        if isinstance(item, dict):
+            for name in ALIASES:
+                if name in item:
+                    return dict(item[name] or {})
     return {}

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import reference
 from .cache import write_atomic
-from .engine import Engine, diff
+from .core import Engine, diff
 from .parse import Snippet, SnippetError, parse_snippet
 from .run import TRACEBACK_HEADER
 
@@ -57,10 +56,10 @@ def record(engine: Engine, snippet: Snippet, force: bool = False) -> int:
     # Writing an output where none is recorded yet overwrites nothing: allowed anywhere.
     overwrites = [(example, got) for example, got in rewrite if example.want]
     if overwrites and not engine.on_reference and not force:
-        here = reference.platform_here(engine.env)
+        here = engine.platform_here()
         raise SnippetError(
             f"{snippet.name}:{overwrites[0][0].lineno}: {len(overwrites)} recorded output(s) would change, and this machine "
-            f"({here}) is not the reference platform ({reference.declared()}) the outputs belong to; "
+            f"({here}) is not the reference platform ({engine.declared}) the outputs belong to; "
             f"record there, or pass --force to overwrite them with this machine's")
     if rewrite:
         write_outputs(snippet, rewrite)

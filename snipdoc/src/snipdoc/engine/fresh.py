@@ -1,0 +1,65 @@
+"""What a snippet's process is before its snippet runs: the preloaded libraries,
+imported once by the server (or by a spare), and the state a new interpreter
+would have, restored in each child. The fork server and the spares both use it;
+neither uses the other.
+
+The libraries to preload come from the settings (the ``preload`` option): none
+by default. Preloading only moves an import from every child to the server, so
+it changes what a snippet costs, never what it prints: a preloaded module is in
+``sys.modules`` before the snippet imports it, as it would be after its own
+import, and its random generator is reseeded from the OS in every child, as a
+new process seeds it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+
+def prepare(preload: list[str]) -> None:
+    """Import what every snippet would import, once, to be shared by every fork."""
+    import doctest  # noqa: F401
+
+    from . import figures, run  # noqa: F401
+
+    for name in preload:
+        importlib.import_module(name)
+    if "numpy" in sys.modules:
+        # numpy builds its seeding machinery on the first seed() (about 8 ms); built once
+        # here, each child only draws its own fresh seed from the OS.
+        sys.modules["numpy"].random.seed()
+
+
+def reseed() -> None:
+    """Seeds as a new process draws them (the hash seed is pinned in the environment),
+    for every generator a preloaded library already created."""
+    import random
+
+    random.seed()
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
+    if "torch" in sys.modules:
+        sys.modules["torch"].default_generator.seed()
+
+
+def become_fresh(cwd: str, folder: str, channel: int) -> None:
+    """Turn this process into the one the reference command starts: its own empty
+    working folder, stdin at /dev/null, no descriptor but the channel, fresh seeds."""
+    os.chdir(cwd)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    log_fd = os.open(os.path.join(folder, "stderr"), os.O_WRONLY | os.O_CREAT, 0o600)
+    os.dup2(log_fd, 1)  # what a snippet writes to the descriptors, not through doctest
+    os.dup2(log_fd, 2)
+    os.closerange(3, channel)
+    os.closerange(channel + 1, 1 << 16)
+    reseed()
+
+
+def missing(preload: list[str]) -> list[str]:
+    """The preload entries whose top-level package is not installed, found without importing them."""
+    from importlib.util import find_spec
+
+    return [name for name in preload if find_spec(name.split(".")[0]) is None]
