@@ -15,6 +15,13 @@ SUPPORTED := 3.11 3.12 3.13
 # with the parts of it these notes use, in the same pip run as the notes' exact pins.
 ENGINE_EXTRAS := mkdocs,notebook,search-zh,import
 
+# TORCH=cpu: torch from PyTorch's CPU index, with a hint when that index does not answer
+# (a variable: the commas of the message would split $(if ...)'s arguments).
+TORCH_CPU = $(PY) -m pip install --quiet --timeout 15 --retries 1 torch==$(TORCH_VERSION) \
+  --index-url https://download.pytorch.org/whl/cpu || { echo "error: PyTorch's CPU index \
+  (download.pytorch.org) did not answer. Run without TORCH=cpu to take PyPI's torch (on Linux the CUDA \
+  build, several GB), or point PIP_INDEX_URL at a mirror that has torch==$(TORCH_VERSION)+cpu."; exit 1; }
+
 # Material 9.8 prints an end-of-life banner on every build.
 export NO_MKDOCS_2_WARNING := 1
 
@@ -27,10 +34,7 @@ $(STAMP): pyproject.toml snipdoc/pyproject.toml package.json package-lock.json
 	  echo "error: $(PYTHON) is Python $${version:-missing}; supported: $(SUPPORTED)."; \
 	  echo "Point make at one, e.g.  make PYTHON=python3.11 test"; exit 1;; esac
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(if $(filter cpu,$(TORCH)),$(PY) -m pip install --quiet --timeout 15 --retries 1 torch==$(TORCH_VERSION) \
-	  --index-url https://download.pytorch.org/whl/cpu || { echo "error: PyTorch's CPU index \
-	  (download.pytorch.org) did not answer. Run without TORCH=cpu to take PyPI's torch (on Linux the CUDA \
-	  build, several GB), or point PIP_INDEX_URL at a mirror that has torch==$(TORCH_VERSION)+cpu."; exit 1; })
+	$(if $(filter cpu,$(TORCH)),$(TORCH_CPU))
 	$(PY) -m pip install --quiet -e './snipdoc[$(ENGINE_EXTRAS)]' '.[test]'
 	npm ci --no-audit --no-fund --silent
 	touch $(STAMP)
