@@ -34,6 +34,9 @@ $(STAMP): pyproject.toml snipdoc/pyproject.toml package.json package-lock.json
 	  echo "error: $(PYTHON) is Python $${version:-missing}; supported: $(SUPPORTED)."; \
 	  echo "Point make at one, e.g.  make PYTHON=python3.11 test"; exit 1;; esac
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# Left at the top by the layout before the engine had its own folder: Python reads
+	@# its stale entry points first when it runs from here.
+	rm -rf snipdoc.egg-info
 	$(if $(filter cpu,$(TORCH)),$(TORCH_CPU))
 	$(PY) -m pip install --quiet -e './snipdoc[$(ENGINE_EXTRAS)]' '.[test]'
 	npm ci --no-audit --no-fund --silent

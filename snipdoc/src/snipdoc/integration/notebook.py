@@ -163,8 +163,9 @@ class _NotebookUrls:
 
 
 COLAB_BRANCH = "gh-pages"
-"""The branch that holds the built site (mkdocs gh-deploy), .ipynb files included:
-Colab opens notebooks from a GitHub repository, and the notebooks are built, not committed."""
+"""The branch that holds the built site, .ipynb files included (the notes' Pages workflow
+writes it after each deployment; so does mkdocs gh-deploy): Colab opens notebooks from a
+GitHub repository, and the notebooks are built, not committed."""
 
 
 def colab_url(repo_url: str | None, path: str) -> str | None:
