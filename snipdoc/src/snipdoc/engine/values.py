@@ -52,19 +52,24 @@ def names(snippet: Snippet) -> dict[str, int]:
     return found
 
 
-def find(lines: list[str]) -> list[Reference]:
-    """The references of a page, outside code blocks and code spans."""
-    refs = []
+def prose_lines(lines: list[str]):
+    """(line number, line) of each line outside fenced code blocks."""
     fence = None
     for lineno, line in enumerate(lines, 1):
         m = re.match(r"\s*(`{3,}|~{3,})", line)
         if m and fence is None:
             fence = m.group(1)
-            continue
-        if fence is not None:
+        elif fence is not None:
             if line.strip() == fence:
                 fence = None
-            continue
+        else:
+            yield lineno, line
+
+
+def find(lines: list[str]) -> list[Reference]:
+    """The references of a page, outside code blocks and code spans."""
+    refs = []
+    for lineno, line in prose_lines(lines):
         for m in REFERENCE.finditer(_without_code_spans(line)):
             refs.append(Reference(lineno, m["snippet"], m["name"], None if m["index"] is None else int(m["index"]),
                                   m["format"] or None, m[0]))
@@ -196,16 +201,7 @@ def hand_typed(lines: list[str]) -> list[tuple[int, str]]:
     """Numbers in the prose with three or more significant digits that no reference
     gives: typed by hand, they go stale when a run changes."""
     found = []
-    fence = None
-    for lineno, line in enumerate(lines, 1):
-        m = re.match(r"\s*(`{3,}|~{3,})", line)
-        if m and fence is None:
-            fence = m.group(1)
-            continue
-        if fence is not None:
-            if line.strip() == fence:
-                fence = None
-            continue
+    for lineno, line in prose_lines(lines):
         if line.lstrip().startswith(":::"):
             continue
         # A code span that holds just a number is a value quoted in the prose: it counts.
