@@ -132,4 +132,4 @@ def test_every_page_in_the_nav_exists_for_every_engine(published_site):
     assert [p for p in _nav_paths(nav) if not (ROOT / "docs" / p).is_file()] == []
     chapter = (published_site / "ch12" / "index.html").read_text(encoding="utf-8")
     assert re.search(r'<a href="\.\./notebooks/ch12/"[^>]*class="md-nav__link"', chapter)
-    assert 'aria-label="下一页: 激活函数与损失函数（Notebook）"' in chapter
+    assert 'aria-label="下一页: Notebook 版：激活函数与损失函数"' in chapter
