@@ -42,8 +42,9 @@ DEFAULTS = {
     "timeout": [60.0, "Seconds one snippet may run before it is stopped"],
     "output_limit": [100_000, "Characters one example may print; more is an error, and the page shows a truncated copy"],
     "jobs": [0, "Snippets run at once on a cache miss; 0: one per CPU, at most 2"],
-    "number_lint": ["warning", "Numbers with three or more significant digits typed in the prose (not quoted "
-                                "from a run with {{ snippet#name }}): warning (fails --strict), info, or off"],
+    "number_lint": ["info", "Numbers with three or more significant digits typed in the prose (not quoted "
+                             "from a run with {{ snippet#name }}): info (listed in the log), warning (fails "
+                             "--strict), or off"],
     "preload": [[], "Modules the snippet server imports once before forking, e.g. [torch, numpy, matplotlib.pyplot]: "
                     "they cost one import per build instead of one per snippet, and print the same either way"],
     "versions": ["", "Packages whose versions are in the cache key (a new version re-runs every snippet); "
