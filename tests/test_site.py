@@ -30,6 +30,19 @@ def build(root: Path, *args: str, env: dict | None = None) -> subprocess.Complet
                           capture_output=True, text=True, timeout=300, env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})})
 
 
+def start_serve(root: Path, stdout, env: dict | None = None, **popen) -> tuple[subprocess.Popen, int]:
+    """`mkdocs serve` of the site in root on a free port: (the process, the port)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"], cwd=root,
+                               stdout=stdout, stderr=subprocess.STDOUT,
+                               env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})}, **popen)
+    return process, port
+
+
 SNIPPET = """\
 >>> import torch
 >>> a = torch.linspace(-1, 1, 3)
@@ -195,19 +208,14 @@ def test_directives_render_inside_admonitions_lists_tabs_and_details(tmp_path):
 
 
 def test_serve_never_waits_for_a_slow_snippet(tmp_path):
-    import socket
     import time
     import urllib.request
 
     slow = ">>> import time; time.sleep(8); print('done')\ndone\n"
     root = make_site(tmp_path, {"index.md": "::: snippet slow.txt\n", "other.md": "# other\n\nv1\n",
                                 "bad.md": "# bad\n\n::: snippet slow.txt hide=code\n"}, {"slow.txt": slow})
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     log = open(tmp_path / "serve.log", "w+")
-    serve = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"], cwd=root,
-                             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    serve, port = start_serve(root, log)
 
     def wait_for(needle, count=1, limit=60):
         for _ in range(limit * 10):
@@ -265,20 +273,15 @@ def test_serve_keeps_notebooks_and_failures_out_of_the_edit_loop(tmp_path):
     """Under serve the edited page reloads without waiting for its notebook, which the
     page says is being updated until it is; an output over the limit is a red box, run
     once, not a rebuild loop; and a failing snippet names the line of the page."""
-    import socket
     import time
     import urllib.request
 
     root = make_site(tmp_path, {"ch.md": "# 首页\n\nv1\n\n::: snippet a.txt\n", "huge.md": "# huge\n\n::: snippet huge.txt\n"},
                      {"a.txt": ">>> print('a' * 3)\naaa\n", "huge.txt": '>>> print("x" * 5000)\n'})
     (root / "mkdocs.yml").write_text(NOTEBOOK_YML, encoding="utf-8")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     log_path = tmp_path / "serve.log"
     log = open(log_path, "w+")
-    serve = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"], cwd=root,
-                             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    serve, port = start_serve(root, log)
 
     def get(path=""):
         return text(urllib.request.urlopen(f"http://127.0.0.1:{port}/{path}").read().decode())
@@ -337,19 +340,13 @@ def test_a_snippet_that_cannot_be_read_is_one_error_not_also_unembedded(tmp_path
 
 
 def test_the_red_box_says_what_happened(tmp_path):
-    import socket
     import time
     import urllib.request
 
     cases = {"missing.txt": "示例无法嵌入", "a.txt": "输出与记录的不同", "boom.txt": "示例运行失败"}
     pages = {f"p{i}.md": f"# t\n\n::: snippet {name}\n" for i, name in enumerate(cases)}
     root = make_site(tmp_path, pages, {"a.txt": ">>> 6 * 7\n41\n", "boom.txt": ">>> 1 / 0\n"})
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    serve = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"], cwd=root,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    serve, port = start_serve(root, subprocess.DEVNULL)
     try:
         for i, title in enumerate(cases.values()):
             page = ""
@@ -370,22 +367,16 @@ def test_the_red_box_says_what_happened(tmp_path):
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
 def test_stopping_serve_prints_no_traceback_and_leaves_no_temporary_folder(tmp_path, how):
     import signal
-    import socket
     import time
 
     (tmp_path / "site").mkdir()
     root = make_site(tmp_path / "site", {"index.md": "::: snippet a.txt\n"}, {"a.txt": ">>> 6 * 7\n42\n"})
     temp = tmp_path / "tmp"
     temp.mkdir()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     log_path = tmp_path / "serve.log"
     with open(log_path, "w") as log:
         # A process group of its own, as a terminal gives a command: Ctrl-C signals the whole group.
-        serve = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"], cwd=root,
-                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                 env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "TMPDIR": str(temp)})
+        serve, _ = start_serve(root, log, env={"TMPDIR": str(temp)}, start_new_session=True)
         try:
             for _ in range(1200):
                 if "Serving on" in log_path.read_text() and list(temp.glob("snipdoc-*")):
