@@ -329,9 +329,13 @@ def options_from(config_file: Path) -> dict:
     """The extension's options as mkdocs.yml sets them ({} if the file or entry is absent)."""
     if not config_file.is_file():
         return {}
+    import contextlib
+
     from mkdocs.utils.yaml import yaml_load
 
-    with open(config_file, encoding="utf-8") as f:
+    # From the file's folder, as a build runs: tags such as platform_from read paths
+    # relative to the project, whichever folder the command was started in.
+    with open(config_file, encoding="utf-8") as f, contextlib.chdir(config_file.resolve().parent):
         config = yaml_load(f) or {}
     for item in config.get("markdown_extensions") or []:
         if item in ALIASES:
