@@ -15,6 +15,13 @@ import re
 from dataclasses import dataclass, field
 
 STAR = "*"  # bound by `from x import *`: any name may come from it
+# Tensor and array methods that return a new object and never change the one they are called on
+# (in-place ones end in "_"); .to() and .cuda() are not here: on a module they work in place.
+READ_ONLY = frozenset(
+    "numpy item tolist size dim numel norm sum mean std var max min argmax argmin abs exp log sqrt pow "
+    "sigmoid tanh relu softmax t view reshape view_as reshape_as squeeze unsqueeze permute transpose "
+    "flatten contiguous detach clone copy float double long int bool type mm matmul dot eq ne equal all any "
+    "expand expand_as repeat index_select nonzero split chunk new_ones new_zeros new_empty new_tensor astype".split())
 
 
 @dataclass
@@ -53,7 +60,7 @@ def _statement(statement: ast.stmt) -> Names:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             found.binds.add(node.name)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if base := _base_name(node.func.value):
+            if node.func.attr not in READ_ONLY and (base := _base_name(node.func.value)):
                 found.changes.add(base)
         elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
             if base := _base_name(node.value):

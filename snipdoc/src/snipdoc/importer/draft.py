@@ -53,17 +53,24 @@ def page(nb: Notebook, embeds: dict[int, CodeEmbed], snippet: str, page_path: Pa
     draft = Draft("")
     images = Images(nb.path.parent, page_path, draft)
     blocks: list[str] = []
+    heading = first_heading(nb)
+    title = heading[2] if heading else nb.title
     for cell in nb.cells:
         if cell.kind == "markdown" and cell.source.strip():
-            blocks.append(prose(cell, images, draft))
+            # The heading that titles the page moves to its top (MkDocs titles a page by its first H1).
+            source = _without_line(cell.source, heading[1]) if heading and heading[0] == cell.index else cell.source
+            if source.strip():
+                blocks.append(prose(cell, images, draft, source))
         elif cell.kind == "code" and cell.index in embeds:
             blocks.append(code_block(embeds[cell.index], snippet, images, versions))
         elif cell.kind == "raw" and cell.source.strip():
             draft.notes.append(f"raw cell {cell.index} left out (raw cells are not rendered by Jupyter either)")
     text = "\n\n".join(b for b in blocks if b)
-    if not re.match(r"#\s", text):
-        title = nb.title or nb.path.stem
-        text = f"# {title}\n\n{text}"
+    if not title:
+        title = nb.path.stem
+        draft.notes.append("the notebook has no heading and no metadata title: the page is titled by its file "
+                           f"name ({code_span(title)}); put a `# title` line at the top of the page")
+    text = f"# {title}\n\n{text}"
     draft.markdown = text.rstrip("\n") + "\n"
     if images.missing:
         draft.notes.append(f"{len(images.missing)} image(s) not found next to the notebook, shown as 图片缺失 boxes: "
@@ -71,8 +78,31 @@ def page(nb: Notebook, embeds: dict[int, CodeEmbed], snippet: str, page_path: Pa
     return draft
 
 
-def prose(cell: Cell, images: "Images", draft: Draft) -> str:
-    text = cell.source.strip("\n")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
+
+
+def first_heading(nb: Notebook) -> tuple[int, int, str] | None:
+    """(cell index, line number in its source, text) of the notebook's first heading, of any level."""
+    for cell in nb.cells:
+        if cell.kind != "markdown":
+            continue
+        fence = None
+        for n, line in enumerate(cell.source.split("\n")):
+            m = _FENCE.match(line)
+            if m:
+                fence = None if fence and line.strip().startswith(fence) else fence or m.group(1)
+            elif fence is None and (h := _HEADING.match(line)):
+                return cell.index, n, h.group(2).strip()
+    return None
+
+
+def _without_line(source: str, n: int) -> str:
+    lines = source.split("\n")
+    return "\n".join(lines[:n] + lines[n + 1:])
+
+
+def prose(cell: Cell, images: "Images", draft: Draft, source: str | None = None) -> str:
+    text = (cell.source if source is None else source).strip("\n")
     out = []
     for chunk in _outside_fences(text):
         if _FENCE.match(chunk):
@@ -190,14 +220,37 @@ def code_block(embed: CodeEmbed, snippet: str, images: Images, versions: dict) -
 
 
 def admonition(embed: CodeEmbed, images: Images, torch: str) -> str:
+    body = _verdict_box(embed, torch)
+    olds = [images.add(f"{label_slug(embed.verdict.label)}-old{IMAGE_TYPES[mime]}", data)
+            for mime, data in embed.cell.outputs.images]
+    if olds:  # every stored image is kept beside the page, to compare with the figure drawn now
+        pictures = [f"![{embed.verdict.label} 的旧图 {n}]({src})" for n, src in enumerate(olds, 1)]
+        if body is None:
+            body = ("note", f"导入检查：{embed.verdict.label} 原来的图", [])
+        kind, title, lines = body
+        intro = "笔记里保存的旧图如下，上面是现在画出的图，请对照检查。" if embed.verdict.kind == drift.FIGURE \
+            else "笔记里保存的旧图："
+        body = (kind, title, [*lines, *([""] if lines else []), intro, "", *pictures])
+    if body is None:
+        return ""
+    kind, title, lines = body
+    text = "\n".join(lines)
+    indented = "\n".join(("    " + line) if line else "" for line in text.split("\n"))
+    return f'!!! {kind} "{title}"\n{indented}'
+
+
+def _verdict_box(embed: CodeEmbed, torch: str) -> tuple[str, str, list[str]] | None:
+    """The box's kind, title and lines for the cell's verdict; None when it needs none."""
     v = embed.verdict
     label = v.label
-    old = v.old or "（无输出）"
+    old = v.old or ("（没有文字输出，只有图）" if embed.cell.outputs.images else "（无输出）")
     new = v.new or "（无输出）"
     quote = ["笔记里保存的旧输出：", "", fenced(old), "", f"torch {torch} 运行的输出：", "", fenced(new)]
     change = f"变化：{drift.summary(v.old, v.new, WORDS)}" if v.old.strip() and v.new.strip() and v.old != v.new else ""
     if v.kind == drift.CHANGED:
-        if not change:  # the same text: the figures changed
+        if "%timeit" in v.detail:
+            change = "旧笔记显示了 `%timeit` 的计时；草稿删去了 `%timeit`，不再显示计时。"
+        elif not change:  # the same text: the figures changed
             change = "旧笔记在这一格保存了图，现在没有画图。" if embed.cell.outputs.images else "现在画了旧笔记里没有的图。"
         kind, title, body = "warning", f"导入检查：{label} 的输出变了", [change, "", *quote]
     elif v.kind == drift.RAISES:
@@ -220,20 +273,17 @@ def admonition(embed: CodeEmbed, images: Images, torch: str) -> str:
                  drift.DROPPED: "是 IPython 专用语法，导入时删去了"}.get(embed.root_kind, "现在有问题")
         body = [f"{v.root} {cause}，这一格的旧输出无法核对。" + (f"{change}。" if change else ""), "", *quote]
     elif v.kind == drift.FIGURE:
-        olds = [images.add(f"{label_slug(label)}-old{IMAGE_TYPES[mime]}", data) for mime, data in embed.cell.outputs.images]
-        kind, title = "note", f"导入检查：{label} 原来的图"
-        body = ["笔记里保存的旧图如下，上面是现在画出的图，请对照检查。", ""] + [f"![{label} 的旧图]({src})" for src in olds]
+        kind, title, body = "note", f"导入检查：{label} 原来的图", []
     elif v.kind == drift.DROPPED:
         kind, title = "note", f"导入检查：{label} 是 IPython 专用语法"
         body = ["导入时删去了这一格，它没有对应的 Python 写法（详见导入报告）：", "", fenced(embed.cell.source, "text")]
     else:
-        return ""
-    text = "\n".join(body)
-    indented = "\n".join(("    " + line) if line else "" for line in text.split("\n"))
-    return f'!!! {kind} "{title}"\n{indented}'
+        return None
+    return kind, title, body
 
 
-WORDS = {"no old": "旧笔记没有保存输出", "no new": "现在没有输出", "numbers": "{} 个数值不同", "space": "只有空白不同"}
+WORDS = {"no old": "旧笔记没有保存输出", "no new": "现在没有输出", "numbers": "{} 个数值不同", "space": "只有空白不同",
+         "line": "从第 {} 行起不同"}
 
 
 def label_slug(label: str) -> str:

@@ -27,6 +27,10 @@ UNINITIALISED = re.compile(
 _TIMING = re.compile(r"^(?:CPU times: .*|Wall time: .*|.* per loop \(mean ± .*|\d+ loops?, best of \d+: .*)$\n?", re.M)
 
 
+def has_timing(text: str) -> bool:
+    return bool(_TIMING.search(text))
+
+
 def clean_old(text: str) -> str:
     """A stored output without what %time printed: timings are never the same."""
     return _TIMING.sub("", text)
@@ -37,6 +41,21 @@ def clean(text: str) -> str:
     text = _ANSI.sub("", text.replace("\r\n", "\n"))
     lines = [line.split("\r")[-1].rstrip() for line in text.split("\n")]
     return "\n".join(lines).strip("\n")
+
+
+# A value whose repr only names its type and address: <Axes: >, [<Line2D at 0x..>], a Generator.
+_ADDRESS_REPR = r"<[\w.]+(?: object)? at 0x(?:[0-9a-fA-F]+|…)>|<Axes: [^<>\n]*>"
+_ADDRESS_LINE = re.compile(rf"^[\[(]?(?:(?:{_ADDRESS_REPR})(?:,\s*)?)+[\])]?$")
+
+
+def only_addresses(text: str) -> bool:
+    """Is every line an address repr? Jupyter showed it, but it says nothing a reader can use."""
+    lines = [line for line in clean(text).split("\n") if line.strip()]
+    return bool(lines) and all(_ADDRESS_LINE.match(line.strip()) for line in lines)
+
+
+def drop_address_values(text: str) -> str:
+    return "\n".join(line for line in text.split("\n") if not _ADDRESS_LINE.match(line.strip()))
 
 
 def mask_addresses(text: str) -> str:
@@ -63,12 +82,13 @@ def compare(old: str, new: str, uninitialised: bool = False) -> tuple[bool, list
     old, new = clean(old), clean(new)
     if old == new:
         return True, []
-    steps = [("memory addresses", mask_addresses), ("Python 2 reprs", _python2),
+    steps = [("memory addresses", mask_addresses), ("values shown only as a memory address", drop_address_values),
+             ("Python 2 reprs", _python2),
              ("IPython's line wrapping", _whitespace)]
     if uninitialised:
         steps.append(("uninitialised values", mask_values))
     used = []
-    for name, step in [*steps[:2], ("Windows int32 dtype", None), *steps[2:]]:
+    for name, step in [*steps[:3], ("Windows int32 dtype", None), *steps[3:]]:
         if step is None:  # only the old side: a new int32 would be a real change
             o, n = (old.replace(", dtype=torch.int32", ""), new) if "torch.int32" not in new else (old, new)
         else:

@@ -86,6 +86,7 @@ def import_notebook(notebook: Path, page: Path, settings: dict, *, force: bool =
         recorder = Recorder(eng, Path(tmp) / snippet_path.name, eng.display(snippet_path), nb, plans)
         text, final = recorder.record()
         off_reference = None if eng.on_reference else (eng.platform_here(), eng.declared)
+    _deps_of_what_ran(plans)
     # The importer is for PyTorch notebooks: its notes name the torch version that ran.
     versions = cache.environment(dict.fromkeys(["torch", *eng.packages]))
     runs = [_cell_run(p, [out for ex, out in zip(recorder.flat, final) if ex.cell == i])
@@ -94,7 +95,7 @@ def import_notebook(notebook: Path, page: Path, settings: dict, *, force: bool =
     embeds = {}
     kinds = {v.label: v.kind for v in verdicts}
     for p, v in zip(plans, verdicts):
-        skipped = sum(e.skip for e in p.examples if e.kind == "code")
+        skipped = sum(e.skip and e.skip_reason == "exception" for e in p.examples if e.kind == "code")
         embeds[p.cell.index] = draft.CodeEmbed(p.cell, p.part if p.examples else None,
                                                static_code=p.code if not p.examples else "",
                                                verdict=v, skipped=skipped, seed=p.seed.split("  #")[0],
@@ -204,9 +205,11 @@ class Recorder:
         first, second = self.run(), self.run()
         self._find_nondeterminism(first, second)
         for ex, out in zip(self.flat, first):
-            # A notebook shows the value of a cell's last expression only, and none from inside a block.
-            shown = ex.last and ex.statement == "Expr"
-            ex.hidden = bool(ex.hide_at) and not shown and out["status"] == "ok" and bool(out["got"])
+            # A notebook shows the value of a cell's last expression only, and none from inside a
+            # block. Nothing is expected yet, so any output counts, whatever the status says; a
+            # value that is only a memory address (<Line2D at 0x..>) says nothing and is hidden too.
+            shown = ex.last and ex.statement == "Expr" and not normalise.only_addresses(out["got"])
+            ex.hidden = bool(ex.hide_at) and not shown and bool(out["got"]) and TRACEBACK_HEADER not in out["got"]
         self._skip_after_failures(first)
         self._add_seeds()
         for _ in range(MAX_ROUNDS):
@@ -221,10 +224,12 @@ class Recorder:
                       if out["status"] in ("exception", "mismatch", "too_large")]
             if not failed:
                 return self.text(), final
-            for ex, out in failed:  # e.g. prints, then raises: doctest cannot expect both
+            for ex, out in failed:
                 why = out.get("error") or "its output differs from the recorded one"
                 self.plans[ex.cell].notes.append(f"a statement could not be recorded ({why}): skipped")
-                self._skip_rest(ex, including=True)
+                if out["status"] == "exception":
+                    ex.raised, ex.printed = out.get("error") or "", out.get("printed") or ""
+                self._skip_rest(ex, including=True, reason="unrecorded")
         raise NotebookError(f"{self.nb.path}: the draft did not settle after {MAX_ROUNDS} rounds; nothing was written")
 
     def _find_nondeterminism(self, first: list[dict], second: list[dict]) -> None:
@@ -261,18 +266,19 @@ class Recorder:
                 continue
             if out["status"] == "too_large":
                 self.plans[ex.cell].notes.append(f"a statement printed more than the output limit: skipped ({out.get('error', '')})")
-                changed |= self._skip_rest(ex, including=True)
-            elif out["status"] == "exception" or out["got"].startswith(TRACEBACK_HEADER):
-                changed |= self._skip_rest(ex, including=False)
+                changed |= self._skip_rest(ex, including=True, reason="unrecorded")
+            elif out["status"] == "exception" or TRACEBACK_HEADER in out["got"]:
+                changed |= self._skip_rest(ex, including=False, reason="exception")
         return changed
 
-    def _skip_rest(self, ex: Example, including: bool) -> bool:
+    def _skip_rest(self, ex: Example, including: bool, reason: str) -> bool:
         cell = self.plans[ex.cell].examples
         start = cell.index(ex) + (0 if including else 1)
         changed = False
         for other in cell[start:]:
             if not other.skip:
                 other.skip, other.want, other.ellipsis, changed = True, "", False, True
+                other.skip_reason = reason
         return changed
 
     def _want(self, ex: Example, a: dict, b: dict) -> None:
@@ -282,6 +288,8 @@ class Recorder:
         got, other = a["got"], b["got"]
         uninitialised = self.plans[ex.cell].uninitialised
         ex.ellipsis = False
+        # doctest checks only the exception of an example that raises, not what it printed first.
+        got, other = _from_traceback(got), _from_traceback(other)
         if got == other and not normalise.ADDRESS.search(got) and not (uninitialised and re.search(r"\d", got)):
             ex.want = got
         elif normalise.same_run(got, other) or (uninitialised and normalise.same_run(got, other, True)):
@@ -293,7 +301,29 @@ class Recorder:
             ex.want, ex.ellipsis = "...\n", True
             self.plans[ex.cell].notes.append("output differs between runs even after seeding: not recorded (...)")
         else:
-            self._skip_rest(ex, including=True)
+            self._skip_rest(ex, including=True, reason="unrecorded")
+
+
+def _from_traceback(got: str) -> str:
+    start = got.find(TRACEBACK_HEADER)
+    return got[start:] if start > 0 else got
+
+
+def _deps_of_what_ran(plans: list[Plan]) -> None:
+    """A cell stops at its exception: what its statements after that would have bound or
+    changed was never bound or changed, so no later cell depends on them."""
+    names = []
+    for p in plans:
+        cut = [e for e in p.examples if e.kind == "code" and e.skip and e.skip_reason == "exception"]
+        if cut and p.examples[0].statement:  # a cell that does not parse keeps its every name
+            ran = "\n".join("\n".join(e.lines) for e in p.examples if e.kind == "code" and e not in cut)
+            reads = p.names.reads
+            p.names = deps.names(ran)
+            p.names.reads = reads
+            p.names.binds |= p.converted.writes
+        names.append(p.names)
+    for p, d in zip(plans, deps.direct_dependencies(names)):
+        p.deps = d
 
 
 def seed_code(code: str, torch_bound: bool) -> str:
@@ -313,6 +343,9 @@ def _cell_run(p: Plan, outs: list[dict]) -> drift.CellRun:
     text, error, figures = "", None, 0
     for ex, out in zip(p.examples, outs):
         figures += len(out.get("figures") or [])
+        if ex.kind == "code" and ex.raised:  # skipped only because doctest cannot record it: it still raises
+            text += ex.printed
+            error = ex.raised if error is None else error
         if ex.kind != "code" or ex.skip:
             continue
         got = out["got"]
@@ -324,14 +357,16 @@ def _cell_run(p: Plan, outs: list[dict]) -> drift.CellRun:
             text += got
     old = p.cell.outputs
     notes = list(p.notes)
-    if p.examples and any(e.skip for e in p.examples if e.kind == "code"):
-        n = sum(e.skip for e in p.examples if e.kind == "code")
+    n = sum(e.skip and e.skip_reason == "exception" for e in p.examples if e.kind == "code")
+    if n:
         notes.append(f"{n} statement(s) after the exception not run (`# doctest: +SKIP`), as in a notebook")
     return drift.CellRun(
         label=p.cell.label, code=p.code, old_text=normalise.clean_old(old.text), old_error=old.error, old_images=len(old.images),
         old_stderr=old.stderr, old_other=old.other, new_text=text, new_error=error, figures=figures,
         deps=p.deps, differs=p.differs, uninitialised=p.uninitialised, seed=p.seed.split("  #")[0],
         dropped=p.converted.dropped_cell, notes=notes, runs=p.runs,
+        timing_gone=normalise.has_timing(old.text) and any(
+            kind == ipython.DROPPED and text.startswith("`%timeit") for kind, text in p.converted.notes),
     )
 
 
