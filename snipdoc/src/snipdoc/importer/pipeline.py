@@ -203,13 +203,13 @@ class Recorder:
 
     def record(self) -> tuple[str, list[dict]]:
         first, second = self.run(), self.run()
-        self._find_nondeterminism(first, second)
         for ex, out in zip(self.flat, first):
             # A notebook shows the value of a cell's last expression only, and none from inside a
             # block. Nothing is expected yet, so any output counts, whatever the status says; a
             # value that is only a memory address (<Line2D at 0x..>) says nothing and is hidden too.
             shown = ex.last and ex.statement == "Expr" and not normalise.only_addresses(out["got"])
             ex.hidden = bool(ex.hide_at) and not shown and bool(out["got"]) and TRACEBACK_HEADER not in out["got"]
+        self._find_nondeterminism(first, second)
         self._skip_after_failures(first)
         self._add_seeds()
         for _ in range(MAX_ROUNDS):
@@ -235,7 +235,10 @@ class Recorder:
     def _find_nondeterminism(self, first: list[dict], second: list[dict]) -> None:
         flat = self.flat
         for p in self.plans:
-            pairs = [(a["got"], b["got"]) for ex, a, b in zip(flat, first, second) if self.plans[ex.cell] is p]
+            # A hidden value (w.requires_grad_() echoing a random w) is not on the page: only
+            # what a statement prints counts, and all of a hidden expression's output is its value.
+            pairs = [(a["got"], b["got"]) for ex, a, b in zip(flat, first, second)
+                     if self.plans[ex.cell] is p and not (ex.hidden and ex.statement == "Expr")]
             p.differs = not all(normalise.same_run(a, b, p.uninitialised) for a, b in pairs)
             p.runs = ("".join(a for a, _ in pairs), "".join(b for _, b in pairs))
 
@@ -310,17 +313,15 @@ def _from_traceback(got: str) -> str:
 
 
 def _deps_of_what_ran(plans: list[Plan]) -> None:
-    """A cell stops at its exception: what its statements after that would have bound or
-    changed was never bound or changed, so no later cell depends on them."""
+    """A cell stops at its exception: an object its later statements would have changed
+    (``w.add_(1)``) is as the cells before left it, so it is not this cell's doing. A name they
+    would have bound still counts: a cell that reads it misses it because this cell failed."""
     names = []
     for p in plans:
         cut = [e for e in p.examples if e.kind == "code" and e.skip and e.skip_reason == "exception"]
-        if cut and p.examples[0].statement:  # a cell that does not parse keeps its every name
+        if cut and all(e.statement for e in p.examples):  # a cell that does not parse keeps its every name
             ran = "\n".join("\n".join(e.lines) for e in p.examples if e.kind == "code" and e not in cut)
-            reads = p.names.reads
-            p.names = deps.names(ran)
-            p.names.reads = reads
-            p.names.binds |= p.converted.writes
+            p.names.changes = deps.names(ran).changes
         names.append(p.names)
     for p, d in zip(plans, deps.direct_dependencies(names)):
         p.deps = d
