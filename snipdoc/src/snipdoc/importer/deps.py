@@ -49,7 +49,15 @@ def names(code: str) -> Names:
 
 def _statement(statement: ast.stmt) -> Names:
     found = Names()
+    local: set[str] = set()
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        # Its parameters and the names it assigns are its own: using them reads no global.
+        args = statement.args
+        local = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a}
+        local |= {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
     for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and node.id in local:
+            continue
         if isinstance(node, ast.Name):
             (found.reads if isinstance(node.ctx, ast.Load) else found.binds).add(node.id)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -60,10 +68,10 @@ def _statement(statement: ast.stmt) -> Names:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             found.binds.add(node.name)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr not in READ_ONLY and (base := _base_name(node.func.value)):
+            if node.func.attr not in READ_ONLY and (base := _base_name(node.func.value)) and base not in local:
                 found.changes.add(base)
         elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            if base := _base_name(node.value):
+            if (base := _base_name(node.value)) and base not in local:
                 found.changes.add(base)
     return found
 

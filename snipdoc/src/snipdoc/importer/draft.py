@@ -27,6 +27,8 @@ _MD_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[
 _DISPLAY_MATH = re.compile(r"\$\$.+?\$\$", re.S)
 _LIST_ITEM = re.compile(r"^\s{0,3}(?:[*+-]|\d+[.)])\s")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+# Jupyter's MathJax reads `$ x^2 $`; Python-Markdown's arithmatex needs `$x^2$`.
+_INLINE_MATH = re.compile(r"(?<![$\\])\$(?!\$)[ \t]*([^$\n]*?[^$\s\\])[ \t]*\$(?!\$)")
 
 
 @dataclass
@@ -112,9 +114,15 @@ def prose(cell: Cell, images: "Images", draft: Draft, source: str | None = None)
                            chunk)
         chunk = _MD_LINK.sub(lambda m: _link(m, draft), chunk)
         chunk = _DISPLAY_MATH.sub(lambda m: f"\n\n{m.group(0).strip()}\n\n", chunk)
+        chunk = _outside_code_spans(chunk, lambda t: _INLINE_MATH.sub(r"$\1$", t))
         out.append(_blank_before_lists(chunk))
     text = "\n".join("" if not line.strip() else line for line in "".join(out).split("\n"))
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+
+
+def _outside_code_spans(text: str, change) -> str:
+    parts = re.split(r"(`+[^`]*`+)", text)
+    return "".join(part if i % 2 else change(part) for i, part in enumerate(parts))
 
 
 def _outside_fences(text: str) -> list[str]:

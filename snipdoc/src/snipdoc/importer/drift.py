@@ -51,6 +51,7 @@ class CellRun:
     deps: set[int]  # indices of the cells whose names it uses
     differs: bool = False  # two runs of the notebook's code printed different things
     uninitialised: bool = False
+    ids: bool = False  # calls id(): its numbers are addresses
     seed: str = ""  # the seed the draft added before it
     dropped: bool = False
     notes: list[str] = field(default_factory=list)
@@ -81,7 +82,7 @@ def verdicts(cells: list[CellRun]) -> list[Verdict]:
         new = _with_error(clean(c.new_text), c.new_error)
         notes = list(c.notes)
         root = min((roots[j] for j in c.deps if j in roots), default=None)
-        same, steps = compare(c.old_text, c.new_text, c.uninitialised)
+        same, steps = compare(c.old_text, c.new_text, c.uninitialised, c.ids)
         if c.old_error and c.new_error:
             same = same and compare(c.old_error, c.new_error)[0]
         if steps and same:

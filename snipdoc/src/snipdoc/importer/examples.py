@@ -39,6 +39,7 @@ class Example:
     raised: str = ""  # the exception a skipped statement raised, and what it printed before
     printed: str = ""
     ellipsis: bool = False
+    unstable: bool = False  # its numbers differed in a later run: always masked
     want: str = ""
 
     def source(self) -> list[str]:

@@ -58,8 +58,14 @@ def drop_address_values(text: str) -> str:
     return "\n".join(line for line in text.split("\n") if not _ADDRESS_LINE.match(line.strip()))
 
 
-def mask_addresses(text: str) -> str:
+# What id() returns in CPython: an address, in decimal. Masked only in a cell that calls id().
+IDS = re.compile(r"(?<![\w.])id\(")
+_ID_VALUE = re.compile(r"\b\d{9,}\b")
+
+
+def mask_addresses(text: str, ids: bool = False) -> str:
     # IPython prints <Line2D at 0x..>, repr prints <Line2D object at 0x..>.
+    text = _ID_VALUE.sub("id…", text) if ids else text
     return ADDRESS.sub("0x…", text).replace(" object at 0x…", " at 0x…")
 
 
@@ -77,12 +83,12 @@ def mask_values(text: str) -> str:
     return _whitespace(_NUMBERS.sub("#", text))
 
 
-def compare(old: str, new: str, uninitialised: bool = False) -> tuple[bool, list[str]]:
+def compare(old: str, new: str, uninitialised: bool = False, ids: bool = False) -> tuple[bool, list[str]]:
     """(equal, names of the steps it took to make them equal)."""
     old, new = clean(old), clean(new)
     if old == new:
         return True, []
-    steps = [("memory addresses", mask_addresses), ("values shown only as a memory address", drop_address_values),
+    steps = [("memory addresses" + (" and id() values" if ids else ""), lambda t: mask_addresses(t, ids)), ("values shown only as a memory address", drop_address_values),
              ("Python 2 reprs", _python2),
              ("IPython's line wrapping", _whitespace)]
     if uninitialised:
@@ -101,14 +107,20 @@ def compare(old: str, new: str, uninitialised: bool = False) -> tuple[bool, list
     return False, []
 
 
-def ellipsis_want(got: str, values: bool = False) -> str:
+def ellipsis_want(got: str, values: bool = False, ids: bool = False) -> str:
     """A doctest want (for +ELLIPSIS) that matches this output whatever the masked parts are."""
     if values:
         got = _NUMBERS.sub("...", got)
+    if ids:
+        got = _ID_VALUE.sub("...", got)
     return ADDRESS.sub("0x...", got)
 
 
-def same_run(a: str, b: str, uninitialised: bool = False) -> bool:
+def has_ids(got: str) -> bool:
+    return bool(_ID_VALUE.search(got))
+
+
+def same_run(a: str, b: str, uninitialised: bool = False, ids: bool = False) -> bool:
     """Do two runs of the same code print the same, ignoring what differs in every process?"""
-    a, b = mask_addresses(clean(a)), mask_addresses(clean(b))
+    a, b = mask_addresses(clean(a), ids), mask_addresses(clean(b), ids)
     return a == b or (uninitialised and mask_values(a) == mask_values(b))
