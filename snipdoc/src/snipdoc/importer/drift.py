@@ -177,6 +177,8 @@ def summary(old: str, new: str, words_for: dict | None = None) -> str:
     if not new.strip():
         return say["no new"]
     old, new = without_noise(old, new)  # what the verdict ignores is not the change
+    if re.sub(r"\s", "", old) == re.sub(r"\s", "", new):  # e.g. torch no longer pads numbers: [ 1.,  2.]
+        return say["space"]
     a, b = old.split(), new.split()
     changes = [(a[i1:i2], b[j1:j2]) for tag, i1, i2, j1, j2
                in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes() if tag != "equal"]
