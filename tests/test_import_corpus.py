@@ -178,12 +178,13 @@ def test_each_cell_gets_the_verdict_checked_by_hand(corpus, name):
     assert not wrong, f"(got, checked by hand): {wrong}"
 
 
-def test_no_cell_that_ran_is_reported_as_skipped_after_an_exception(corpus):
+def test_no_cell_that_ran_is_reported_as_skipped(corpus):
     for name, imported in corpus.imported.items():
         for v in imported.verdicts:
             if any("after the exception not run" in note for note in v.notes):
                 assert v.kind == "now raises" or "now raises" in v.detail, f"{name} {v.label}: {v.notes}"
-            assert not any("could not be recorded" in note for note in v.notes), f"{name} {v.label}: {v.notes}"
+            if any("could not be recorded" in note for note in v.notes):  # only what no run repeats
+                assert v.kind == "nondeterministic", f"{name} {v.label}: {v.notes}"
 
 
 def code_blocks(page: str) -> list[str]:
@@ -272,8 +273,8 @@ def test_an_imported_page_reads_well_in_a_browser(browser, serve, corpus_site, s
     # Material sets code in an admonition at 0.85 of its 0.64rem text: about 10.9 px.
     unreadable = [t for t in texts if not t["shown"] or t["contrast"] < 4.5 or t["size"] < 10.5]
     assert not unreadable, unreadable
-    box = autograd.page.locator(".admonition.warning").first
-    box.scroll_into_view_if_needed()
+    # A formula and, below it, a drift box.
+    autograd.page.locator("div.arithmatex").first.scroll_into_view_if_needed()
     autograd.page.screenshot(path=str(screenshots_dir / "import-corpus-zh-autograd.png"))
     # A figure drawn now, and the one the notebook stored, side by side in the box.
     activation = open_page(browser, url + "en-activation/")

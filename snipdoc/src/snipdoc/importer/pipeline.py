@@ -229,8 +229,10 @@ class Recorder:
                 if out["status"] == "mismatch" and not ex.unstable and normalise.same_run(ex.want, out["got"], True):
                     ex.unstable = True  # numbers that two runs happened to agree on (an id()): masked next round
                     continue
-                why = out.get("error") or "its output differs from the recorded one"
+                why = out.get("error") or "its output differs from run to run"
                 self.plans[ex.cell].notes.append(f"a statement could not be recorded ({why}): skipped")
+                if out["status"] == "mismatch":  # two runs happened to agree; this one did not
+                    self.plans[ex.cell].differs = True
                 if out["status"] == "exception":
                     ex.raised, ex.printed = out.get("error") or "", out.get("printed") or ""
                 self._skip_rest(ex, including=True, reason="unrecorded")
