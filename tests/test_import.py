@@ -429,3 +429,17 @@ def test_the_change_summary_leaves_out_what_the_verdict_ignores():
 ])
 def test_values_that_are_only_an_address_are_recognised(text, only):
     assert normalise.only_addresses(text) is only
+
+
+def test_a_notebook_without_heading_or_title_is_titled_by_its_file_name_and_the_author_told(tmp_path):
+    from snipdoc.importer import draft
+
+    nb = read_notebook(nbf.write(tmp_path / "02-autograd.ipynb", nbf.notebook(nbf.md("只有文字。"), nbf.code(1, "1"))))
+    done = draft.page(nb, {}, "x/x.txt", tmp_path / "docs" / "x.md", {})
+    assert done.markdown.startswith("# 02-autograd\n\n只有文字。")
+    assert any("no heading and no metadata title" in note for note in done.notes)
+    with_title = nbf.notebook(nbf.md("只有文字。"), nbf.code(1, "1"))
+    with_title["metadata"]["title"] = "自动求导"
+    nb = read_notebook(nbf.write(tmp_path / "02-autograd.ipynb", with_title))
+    done = draft.page(nb, {}, "x/x.txt", tmp_path / "docs" / "x.md", {})
+    assert done.markdown.startswith("# 自动求导\n\n") and not done.notes

@@ -251,7 +251,8 @@ def test_each_page_is_titled_by_its_notebooks_first_heading(corpus):
 
 def test_the_import_time_is_within_budget(corpus):
     print(f"\nimporting {len(NOTEBOOKS)} notebooks took {corpus.seconds:.1f} s")
-    assert corpus.seconds < 120, "the corpus has become slow to import: see which notebook and why"
+    # About 30 s on two idle CPUs; the bound leaves room for a busy machine, not for a slow notebook.
+    assert corpus.seconds < 180, "the corpus has become slow to import: see which notebook and why"
 
 
 BOX_TEXT_JS = """
