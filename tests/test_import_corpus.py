@@ -283,4 +283,6 @@ def test_an_imported_page_reads_well_in_a_browser(browser, serve, corpus_site, s
     old = activation.page.locator(".admonition img")
     assert figures.count() == 1 and old.count() == 1
     for image in (figures.first, old.first):
-        assert image.evaluate("(e) => e.complete && e.naturalWidth > 100")
+        image.scroll_into_view_if_needed()  # a figure may load only when scrolled to
+        activation.page.wait_for_function("(e) => e.complete && e.naturalWidth > 100", arg=image.element_handle(),
+                                          timeout=10000)
