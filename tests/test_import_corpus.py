@@ -2,7 +2,7 @@
 English and Chinese, with outputs stored by torch 0.1 to 1.2 (tests/corpus; origins
 and licences in tests/corpus/SOURCES.md).
 
-Every notebook is imported once per session into one project, which is then built
+Every notebook is imported once per test run into one project, which is then built
 strictly once. The verdict of each cell below was checked by hand against the
 notebook and today's run; the comment says why where it is not plain.
 """

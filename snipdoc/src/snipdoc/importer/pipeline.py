@@ -385,7 +385,7 @@ def _cell_run(p: Plan, outs: list[dict]) -> drift.CellRun:
         deps=p.deps, differs=p.differs, uninitialised=p.uninitialised, ids=p.ids, seed=p.seed.split("  #")[0],
         dropped=p.converted.dropped_cell, notes=notes, runs=p.runs,
         timing_gone=normalise.has_timing(old.text) and any(
-            kind == ipython.DROPPED and text.startswith("`%timeit") for kind, text in p.converted.notes),
+            kind == ipython.DROPPED and note.startswith("`%timeit") for kind, note in p.converted.notes),
     )
 
 
