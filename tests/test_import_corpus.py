@@ -286,3 +286,15 @@ def test_an_imported_page_reads_well_in_a_browser(browser, serve, corpus_site, s
         image.scroll_into_view_if_needed()  # a figure may load only when scrolled to
         activation.page.wait_for_function("(e) => e.complete && e.naturalWidth > 100", arg=image.element_handle(),
                                           timeout=10000)
+
+
+def test_a_seed_goes_where_the_random_numbers_are_drawn(corpus):
+    # In [3] prints the features In [2] drew with torch.randn and np.random.normal; In [6]
+    # prints a batch data_iter (In [5]) shuffled with random.shuffle.
+    imported = corpus.imported["zh-linreg-scratch"]
+    part = imported.snippet.read_text(encoding="utf-8").split("# part: in2\n")[1].split("# part:")[0]
+    assert part.startswith("\n>>> _ = torch.manual_seed(0); np.random.seed(0); random.seed(0)  # 导入时添加")
+    by_label = {v.label: v for v in imported.verdicts}
+    assert by_label["In [3]"].detail.endswith("in In [2]") and by_label["In [6]"].detail.endswith("in In [2]")
+    # Seeded there, every later output repeats: nothing is masked.
+    assert not any("differ between runs even after seeding" in note for v in imported.verdicts for note in v.notes)

@@ -41,6 +41,7 @@ class CodeEmbed:
     verdict: Verdict | None = None
     skipped: int = 0  # statements after an exception, not run (as in the notebook)
     seed: str = ""
+    seed_in: str = ""  # the earlier cell the seed was added to
     root_kind: str = ""  # for a cell that depends on a failed one: that cell's verdict
 
 
@@ -273,7 +274,8 @@ def _verdict_box(embed: CodeEmbed, torch: str) -> tuple[str, str, list[str]] | N
     elif v.kind == drift.NONDETERMINISTIC:
         body = ["这一格每次运行的输出都不同（没有设随机种子）。"]
         if embed.seed:
-            body[0] += f"草稿在这一格里加了 {code_span(embed.seed)}，所以页面上的输出是固定的，但与旧笔记不同。"
+            where = f"在 {embed.seed_in} 里" if embed.seed_in else "在这一格里"
+            body[0] += f"草稿{where}加了 {code_span(embed.seed)}，所以页面上的输出是固定的，但与旧笔记不同。"
         kind, title, body = "warning", f"导入检查：{label} 的输出每次运行都不同", [*body, "", *quote]
     elif v.kind == drift.DEPENDS and v.old != v.new:
         kind, title = "warning", f"导入检查：{label} 用到了 {v.root} 的结果"

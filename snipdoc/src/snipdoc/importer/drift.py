@@ -25,7 +25,7 @@ COUNT_WORDS = {
 }
 BAD = (RAISES, NONDETERMINISTIC, DEPENDS, DROPPED)  # what makes the cells that use it unverifiable
 
-_RANDOM = re.compile(r"\b(?:torch\.(?:rand\w*|normal|bernoulli|multinomial|poisson)|(?:np|numpy)\.random\.\w+"
+RANDOM = re.compile(r"\b(?:torch\.(?:rand\w*|normal|bernoulli|multinomial|poisson)|(?:np|numpy)\.random\.\w+"
                      r"|random\.\w+|\w+\.(?:uniform_|normal_|random_|bernoulli_|exponential_))\b")
 _HINTS = [
     (re.compile(r"\.data\[0\]"), "pre-0.4 API: `.data[0]` of a 0-dim tensor is `.item()` since torch 0.4"),
@@ -53,6 +53,7 @@ class CellRun:
     uninitialised: bool = False
     ids: bool = False  # calls id(): its numbers are addresses
     seed: str = ""  # the seed the draft added before it
+    seed_in: str = ""  # the cell it was added to, when that is an earlier one
     dropped: bool = False
     notes: list[str] = field(default_factory=list)
     runs: tuple[str, str] = ("", "")  # two runs' output, when they differ
@@ -141,9 +142,9 @@ def _now(c: CellRun, same: bool, old: str) -> str:
 def _nondeterministic(c: CellRun) -> str:
     if c.uninitialised:
         return "uninitialised memory (torch.empty): its values differ between runs; fill the tensor to show values"
-    calls = sorted(set(_RANDOM.findall(c.code)))
+    calls = sorted(set(RANDOM.findall(c.code)))
     cause = f"unseeded {', '.join(calls)}" if calls else "no seed"
-    added = f"; the draft adds a seed: `{c.seed}`" if c.seed else "; seed it"
+    added = f"; the draft adds a seed: `{c.seed}`" + (f" in {c.seed_in}" if c.seed_in else "") if c.seed else "; seed it"
     return f"output differs between two runs ({cause}){added}"
 
 

@@ -55,6 +55,7 @@ class Plan:
     differs: bool = False
     runs: tuple[str, str] = ("", "")
     seed: str = ""
+    seed_at: int | None = None  # the cell the seed was put in, when it is seeded
     notes: list[str] = field(default_factory=list)
 
 
@@ -90,16 +91,17 @@ def import_notebook(notebook: Path, page: Path, settings: dict, *, force: bool =
     _deps_of_what_ran(plans)
     # The importer is for PyTorch notebooks: its notes name the torch version that ran.
     versions = cache.environment(dict.fromkeys(["torch", *eng.packages]))
-    runs = [_cell_run(p, [out for ex, out in zip(recorder.flat, final) if ex.cell == i])
+    runs = [_cell_run(p, [out for ex, out in zip(recorder.flat, final) if ex.cell == i], plans)
             for i, p in enumerate(plans)]
     verdicts = drift.verdicts(runs)
     embeds = {}
     kinds = {v.label: v.kind for v in verdicts}
-    for p, v in zip(plans, verdicts):
+    for p, v, r in zip(plans, verdicts, runs):
         skipped = sum(e.skip and e.skip_reason == "exception" for e in p.examples if e.kind == "code")
         embeds[p.cell.index] = draft.CodeEmbed(p.cell, p.part if p.examples else None,
                                                static_code=p.code if not p.examples else "",
                                                verdict=v, skipped=skipped, seed=p.seed.split("  #")[0],
+                                               seed_in=r.seed_in,
                                                root_kind=kinds.get(v.root, ""))
     page_draft = draft.page(nb, embeds, name, page, versions)
     general = _general_notes(nb, plans) + page_draft.notes
@@ -249,16 +251,30 @@ class Recorder:
             p.runs = ("".join(a for a, _ in pairs), "".join(b for _, b in pairs))
 
     def _add_seeds(self) -> None:
-        bound: set[str] = set()
+        """A seed before each nondeterministic cell that no nondeterministic cell feeds, placed in
+        the first cell of its lineage that draws random numbers: the data In [3] prints may come
+        from In [2]'s torch.randn."""
+        bound, before = set(), []
+        for p in self.plans:
+            before.append(set(bound))
+            bound |= p.names.binds
+        lineages: dict[int, list[int]] = {}  # cell that gets the seed -> the cells it seeds, with their ancestors
         for i, p in enumerate(self.plans):
             if p.differs and not p.uninitialised and not any(self.plans[j].differs for j in self._ancestors(i)):
-                at = next((k for k, e in enumerate(p.examples) if e.statement not in ("Import", "ImportFrom")), 0)
-                imported = bound | {n for e in p.examples[:at] for n in deps.names("\n".join(e.lines)).binds}
-                # The generator may be called from a function an earlier cell defined (random.shuffle in data_iter).
-                used = "\n".join([p.code, *(self.plans[j].code for j in self._ancestors(i))])
-                p.seed = seed_code(used, "torch" in imported) + SEED_NOTE
-                p.examples.insert(at, examples.seed_example(i, p.seed))
-            bound |= p.names.binds
+                family = sorted(self._ancestors(i) | {i})
+                target = next((j for j in family if drift.RANDOM.search(self.plans[j].code)), i)
+                lineages.setdefault(target, []).extend(family)
+                p.seed_at = target
+        for target, family in lineages.items():
+            t = self.plans[target]
+            at = next((k for k, e in enumerate(t.examples) if e.statement not in ("Import", "ImportFrom")), 0)
+            imported = before[target] | {n for e in t.examples[:at] for n in deps.names("\n".join(e.lines)).binds}
+            # The generator may be called from a function an earlier cell defined (random.shuffle in data_iter).
+            seed = seed_code("\n".join(self.plans[j].code for j in sorted(set(family))), "torch" in imported)
+            t.examples.insert(at, examples.seed_example(target, seed + SEED_NOTE))
+            for p in self.plans:
+                if p.seed_at == target:
+                    p.seed = seed + SEED_NOTE
 
     def _ancestors(self, i: int) -> set[int]:
         seen, todo = set(), list(self.plans[i].deps)
@@ -358,7 +374,7 @@ def seed_code(code: str, torch_bound: bool) -> str:
     return "; ".join(parts)
 
 
-def _cell_run(p: Plan, outs: list[dict]) -> drift.CellRun:
+def _cell_run(p: Plan, outs: list[dict], plans: list[Plan]) -> drift.CellRun:
     text, error, figures = "", None, 0
     for ex, out in zip(p.examples, outs):
         figures += len(out.get("figures") or [])
@@ -383,6 +399,7 @@ def _cell_run(p: Plan, outs: list[dict]) -> drift.CellRun:
         label=p.cell.label, code=p.code, old_text=normalise.clean_old(old.text), old_error=old.error, old_images=len(old.images),
         old_stderr=old.stderr, old_other=old.other, new_text=text, new_error=error, figures=figures,
         deps=p.deps, differs=p.differs, uninitialised=p.uninitialised, ids=p.ids, seed=p.seed.split("  #")[0],
+        seed_in=plans[p.seed_at].cell.label if p.seed_at is not None and plans[p.seed_at] is not p else "",
         dropped=p.converted.dropped_cell, notes=notes, runs=p.runs,
         timing_gone=normalise.has_timing(old.text) and any(
             kind == ipython.DROPPED and note.startswith("`%timeit") for kind, note in p.converted.notes),
