@@ -71,3 +71,48 @@ def test_faster_polling_reaches_the_folders_already_watched(tmp_path):
     assert quick_rebuild.poll_faster(Server)
     assert Server.observer.timeout == quick_rebuild.POLL_SECONDS
     assert [e.timeout for e in Server.observer.emitters] == [quick_rebuild.POLL_SECONDS]
+
+
+class _SlowIndex:
+    """Material's SearchIndex as far as LaterSearchIndex uses it, slow to index a page."""
+
+    def __init__(self):
+        self.entries = []
+
+    def add_entry_from_context(self, page):
+        import time
+
+        time.sleep(0.3)
+        self.entries.append(page.content)
+
+    def generate_search_index(self, prev):
+        return "|".join(self.entries)
+
+
+def test_the_search_index_is_written_after_the_build_and_a_request_waits_for_it(tmp_path):
+    import types
+
+    later = quick_rebuild.LaterSearchIndex()
+    config = types.SimpleNamespace(site_dir=str(tmp_path))
+    written = tmp_path / quick_rebuild.INDEX_PATH
+    steps = []
+    quick_rebuild.after_search_index["test"] = lambda config: steps.append(written.read_text())
+
+    def build(text):  # what Material's plugin and ours do in one build
+        search = types.SimpleNamespace(search_index=_SlowIndex())
+        assert later.take_over(search, config)
+        search.search_index.add_entry_from_context(types.SimpleNamespace(content=text))
+        data = search.search_index.generate_search_index(None)
+        written.parent.mkdir(parents=True, exist_ok=True)
+        written.write_text(data)  # Material's on_post_build
+        later.start()  # ours, after it
+        return data
+
+    try:
+        assert build("first") == "first" and later.ready.is_set()  # the first build indexes at once
+        assert build("second") == "first"  # the build writes the index of the build before...
+        assert not later.ready.is_set()
+        later.wait(server=None)  # ...and a request waits for the new one
+        assert written.read_text() == "second" and steps == ["second"]
+    finally:
+        del quick_rebuild.after_search_index["test"]

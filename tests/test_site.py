@@ -16,8 +16,8 @@ EXTENSIONS = ["admonition", "pymdownx.details", *EXTENSIONS[1:], "pymdownx.tabbe
 MKDOCS_YML = config({"timeout": 20}, extensions=EXTENSIONS)  # what make_site writes
 
 
-def make_site(root: Path, pages: dict[str, str], snippets: dict[str, str]) -> Path:
-    return _make_site(root, pages, snippets, options={"timeout": 20}, extensions=EXTENSIONS)
+def make_site(root: Path, pages: dict[str, str], snippets: dict[str, str], **kwargs) -> Path:
+    return _make_site(root, pages, snippets, options={"timeout": 20}, extensions=EXTENSIONS, **kwargs)
 
 
 def text(page: str) -> str:
@@ -217,8 +217,9 @@ def test_serve_never_waits_for_a_slow_snippet(tmp_path):
     import urllib.request
 
     slow = ">>> import time; time.sleep(8); print('done')\ndone\n"
-    root = make_site(tmp_path, {"index.md": "::: snippet slow.txt\n", "other.md": "# other\n\nv1\n",
-                                "bad.md": "# bad\n\n::: snippet slow.txt hide=code\n"}, {"slow.txt": slow})
+    root = make_site(tmp_path, {"index.md": "::: snippet slow.txt\n", "other.md": "# other\n\nedition-one\n",
+                                "bad.md": "# bad\n\n::: snippet slow.txt hide=code\n"}, {"slow.txt": slow},
+                     plugins=["search", "snipdoc"])
     log = open(tmp_path / "serve.log", "w+")
     serve, port = start_serve(root, log)
 
@@ -237,13 +238,18 @@ def test_serve_never_waits_for_a_slow_snippet(tmp_path):
         assert "snippet-running" in get()  # the page is there at once, saying the snippet runs
         bad = get("bad/")  # an author's mistake is a red box on the page, as in the terminal
         assert "snippet-failure" in bad and "unknown snippet option &#x27;hide=code&#x27;" in bad
-        (root / "docs" / "other.md").write_text("# other\n\nv2\n")
+        assert "edition-one" in get("search/search_index.json")
+        # (A word no page has otherwise: Material's icons draw paths such as "18v2H3".)
+        (root / "docs" / "other.md").write_text("# other\n\nedition-two\n")
         start = time.monotonic()
         for _ in range(100):
-            if "v2" in get("other/"):
+            if "edition-two" in get("other/"):
                 break
             time.sleep(0.1)
-        assert time.monotonic() - start < 6 and "v2" in get("other/")  # an unrelated edit did not wait
+        assert time.monotonic() - start < 6 and "edition-two" in get("other/")  # an unrelated edit did not wait
+        # The search index is written after the reload; asked for at once, it waits for that.
+        index = get("search/search_index.json")
+        assert "edition-two" in index and "edition-one" not in index
         wait_for("slow.txt is still running")
         wait_for("reloading")
         for _ in range(100):

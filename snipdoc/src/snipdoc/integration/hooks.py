@@ -14,7 +14,7 @@ from mkdocs.plugins import event_priority, get_plugin_logger
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
-from snipdoc.integration import notebook_css, search
+from snipdoc.integration import notebook_css, quick_rebuild, search
 
 log = get_plugin_logger("snipdoc.search")
 
@@ -33,6 +33,8 @@ def on_config(config):
     _notebook_styles.clear()
     _sections.clear()
     _sections.update(search.section_urls(glossary, config.use_directory_urls))
+    # Under serve the index is written again after the build (quick_rebuild): once more then.
+    quick_rebuild.after_search_index["glossary"] = add_glossary_to_index
     return config
 
 

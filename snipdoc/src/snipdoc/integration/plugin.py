@@ -64,6 +64,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         self.wanted: set[str] = set()  # notebook pages a browser asked for while out of date
         self.brought_up: set[str] = set()  # those of them this build writes and converts
         self.stale_urls: dict[str, str] = {}  # their addresses -> their files, as the last build left them
+        self.search_index = quick_rebuild.LaterSearchIndex()  # under serve: written after the reload
 
     # Defining on_startup keeps this instance, and its engine, across the rebuilds of `mkdocs serve`.
     def on_startup(self, *, command, dirty):
@@ -114,6 +115,9 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         files = assets.add_mathjax(files, config)
         if not self.config.enabled:
             return files
+        search = config.plugins.get("material/search") or config.plugins.get("search")
+        if self.serving and search is not None:
+            self.search_index.take_over(search, config)
         self.engine.prefetch(self._embedded_snippets(files))
         self.ext.wait_until = time.monotonic() + SERVE_WAIT
         self.notebooks = notebook.add_to_files(self.config.notebooks, files, config, self.engine,
@@ -146,7 +150,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         if self.config.enabled:
             server.watch(str(self.engine.snippets_dir))
             server.watch(str(self.signal))
-            server.set_app(self._asking_for_notebooks(server.get_app()))
+            server.set_app(self._asking_for_notebooks(server.get_app(), server))
             quick_rebuild.poll_faster(server)
         return server
 
@@ -162,8 +166,10 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
     # when a browser asks for it: that request starts a rebuild which writes and converts
     # it. An edit to a chapter rebuilds once and reloads its page at once.
 
-    def _asking_for_notebooks(self, app):
+    def _asking_for_notebooks(self, app, server):
         def wsgi(environ, start_response):
+            if environ.get("PATH_INFO", "").endswith("/" + quick_rebuild.INDEX_PATH):
+                self.search_index.wait(server)
             uri = self.stale_urls.get(environ.get("PATH_INFO", ""))
             if uri is not None and uri not in self.wanted:
                 self.wanted.add(uri)
@@ -213,9 +219,12 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         self.staging = (site, staging)
         config.site_dir = str(staging)
 
+    # Last, after every step that rewrites the search index (the notes' glossary hook).
+    @event_priority(-200)
     def on_post_build(self, *, config):
         if self.config.enabled:
             self.figures.write(config.site_dir)
+            self.search_index.start()
         self.built = True
         self.wanted -= self.brought_up  # now up to date; a request during the build waits for the next
         # Under serve, have the preloaded libraries imported before the author's first edit, not after it.
@@ -224,6 +233,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
 
     def on_build_error(self, *, error):
         self.built = False
+        self.search_index.start()
 
     def _publish_site(self) -> None:
         if self.staging is None:

@@ -7,17 +7,24 @@ changed one block or none. So under serve only:
 
 - the watched folders are polled every tenth of a second;
 - a code block highlighted before, with the same source and options, is not
-  highlighted again (its HTML is kept for the life of the server).
+  highlighted again (its HTML is kept for the life of the server);
+- Material's search index (reading every page's HTML again: two fifths of a rebuild)
+  is computed after the browsers have reloaded, and a request for it waits for it.
 
-Both reach into the libraries' internals (watchdog's observer, pymdownx's Highlight).
+All three reach into the libraries' internals (watchdog's observer, pymdownx's
+Highlight, Material's SearchIndex).
 Where those are not as expected nothing is changed: the rebuild is then only slower.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
+import os
+import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 POLL_SECONDS = 0.1
 KEPT_BLOCKS = 4096  # highlighted blocks kept: a large course, and a bounded memory
@@ -74,3 +81,86 @@ def keep_highlighted_blocks() -> bool:
     highlight.keeps_blocks = True
     Highlight.highlight = highlight
     return True
+
+
+INDEX_PATH = "search/search_index.json"
+# Steps that rewrite the search index after Material wrote it (the notes' glossary), by
+# name: run again on the index written after the reload.
+after_search_index: dict[str, Callable[[object], None]] = {}
+
+
+class LaterSearchIndex:
+    """Under serve: Material's search plugin indexes each page as it is built and writes
+    the index at the end of the build, which the browsers wait for. Here it only keeps
+    the pages; the build writes the index of the build before, and the new one is
+    computed in a thread once the build is over (start()). A request for the index during
+    the build or before the new one is written waits for it (wait()); a failed build
+    releases it (start() with nothing to do)."""
+
+    def __init__(self) -> None:
+        self.data: str | None = None  # the last index computed, as Material writes it
+        self.pending: tuple | None = None
+        self.ready = threading.Event()
+        self.ready.set()
+        self.generation = 0
+
+    def take_over(self, search_plugin, config) -> bool:
+        index = getattr(search_plugin, "search_index", None)
+        if index is None or not all(hasattr(index, n) for n in ("add_entry_from_context", "generate_search_index")):
+            return False
+        add, generate, pages = index.add_entry_from_context, index.generate_search_index, []
+
+        def keep(page) -> None:
+            pages.append(copy.copy(page))  # its content now, before Material's plugin rewrites it
+
+        def last_or_now(prev) -> str:
+            if self.data is None:  # the first build: no index to serve yet
+                for page in pages:
+                    add(page)
+                self.data = generate(prev)
+            else:
+                self.pending = (pages, add, generate, prev, config)
+            return self.data
+
+        index.add_entry_from_context, index.generate_search_index = keep, last_or_now
+        if self.data is not None:
+            self.ready.clear()  # from now until the new index is written, a request for it waits
+        return True
+
+    def start(self) -> None:
+        """After the build (and so after the reload signal): compute and write the index."""
+        if self.pending is None:
+            self.ready.set()
+            return
+        job, self.pending = self.pending, None
+        self.generation += 1
+        threading.Thread(target=self._write, args=(self.generation, *job), daemon=True).start()
+
+    def _write(self, generation, pages, add, generate, prev, config) -> None:
+        try:
+            for page in pages:
+                add(page)
+            data = generate(prev)
+            if generation != self.generation:  # a newer build took over
+                return
+            self.data = data
+            path = os.path.join(config.site_dir, INDEX_PATH)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path + ".tmp", "w", encoding="utf-8") as f:
+                f.write(data)
+            os.replace(path + ".tmp", path)
+            for step in after_search_index.values():
+                step(config)
+        finally:
+            if generation == self.generation:
+                self.ready.set()
+
+    def wait(self, server, seconds: float = 10) -> None:
+        """Until the index of the last build is written. A build under way is waited for
+        first, as MkDocs waits for it before it serves any file (its LiveReloadServer's
+        epochs), since the index is written after it."""
+        epochs = getattr(server, "_epoch_cond", None)
+        if epochs is not None and hasattr(server, "_visible_epoch") and hasattr(server, "_wanted_epoch"):
+            with epochs:
+                epochs.wait_for(lambda: server._visible_epoch == server._wanted_epoch, timeout=60)
+        self.ready.wait(seconds)
