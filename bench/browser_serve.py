@@ -32,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 PAGE = "docs/ch12.md"
 SNIPPET = "snippets/ch12/relu.txt"
-PROSE_ANCHOR = "本章分两半。"  # the first paragraph of the chapter
+PROSE_ANCHOR = "本章分为两部分。"  # the first paragraph of the chapter
 COPIED = ["docs", "snippets", "overrides", "mkdocs.yml", "snipdoc", "node_modules", ".cache/snipdoc",
           ".cache/mkdocs-jupyter"]
 
@@ -145,6 +145,8 @@ def measure(edits: int = 3, timeout: float = 60, keep_log: Path | None = None) -
                 page = browser.new_page()
                 page.goto(f"http://127.0.0.1:{port}/ch12/", wait_until="load")
                 page_file, snippet_file = root / PAGE, root / SNIPPET
+                if PROSE_ANCHOR not in page_file.read_text(encoding="utf-8"):
+                    raise SystemExit(f"{PAGE} no longer holds {PROSE_ANCHOR!r}: set PROSE_ANCHOR in {__file__}")
                 for i in range(edits):
                     for kind in ("prose", "snippet"):
                         marker = f"{kind}{i}x{time.time_ns() % 10**6}"
