@@ -506,7 +506,7 @@ def test_search_finds_chinese_words_from_every_page(pages):
     assert empty == []
 
 
-@pytest.mark.parametrize("query", ["激活函数", "损失函数", "梯度", "均方误差", "softmax"])
+@pytest.mark.parametrize("query", ["激活函数", "损失函数", "梯度", "均方误差", "softmax", "logistic", "Rectified", "Mean"])
 def test_search_leads_to_the_section_about_the_word(pages, site_url, query):
     page = pages["", "light"].page
     links = search(page, query)

@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", ROOT / "MAINTAINING.md", ROOT / "snipdoc" / "README.md",
         ROOT / "snipdoc" / "docs" / "internals.md", ROOT / "snipdoc" / "docs" / "benchmark.md"]
-COMMANDS = ("record", "import")
+COMMANDS = ("record", "import", "prove")
 
 
 def _text(path: Path) -> str:
