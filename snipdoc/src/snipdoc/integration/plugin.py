@@ -24,13 +24,14 @@ from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.toc import get_toc
+from mkdocs.utils import get_relative_url
 
 from ..engine import values
 from ..engine.cache import write_atomic
 from ..engine.core import Engine
 from .extension import ALIASES, SnippetExtension
 from ..engine.parse import SnippetError, find_directives
-from . import assets, notebook
+from . import formulas, notebook
 
 log = get_plugin_logger(__name__)
 
@@ -63,6 +64,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         self.wanted: set[str] = set()  # notebook pages a browser asked for while out of date
         self.brought_up: set[str] = set()  # those of them this build writes and converts
         self.stale_urls: dict[str, str] = {}  # their addresses -> their files, as the last build left them
+        self.typesetter: formulas.Typesetter | None = None  # kept across rebuilds, with the formulas it typeset
 
     # Defining on_startup keeps this instance, and its engine, across the rebuilds of `mkdocs serve`.
     def on_startup(self, *, command, dirty):
@@ -71,6 +73,8 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
 
     def on_shutdown(self):
         self._publish_site()
+        if self.typesetter is not None:
+            self.typesetter.close()
         if self.engine is not None:
             self.engine.close()
 
@@ -79,6 +83,8 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             return
         self._stage_site(config)
         self.root = Path(config.config_file_path).resolve().parent
+        if self.typesetter is None or self.typesetter.project != self.root:
+            self.typesetter = formulas.Typesetter(self.root)
         self.docs_prefix = _relative(Path(config.docs_dir), self.root)
         self.ext = _take_extension(config)
         try:
@@ -107,7 +113,6 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         self.notebooks = {}
 
     def on_files(self, files, *, config):
-        files = assets.add_mathjax(files, config)
         if not self.config.enabled:
             return files
         self.engine.prefetch(self._embedded_snippets(files))
@@ -208,8 +213,21 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         self.staging = (site, staging)
         config.site_dir = str(staging)
 
+    # After every other plugin: the search index keeps the formulas' TeX, which is what a
+    # reader types and what search results show.
+    @event_priority(-100)
+    def on_post_page(self, output, *, page, config):
+        if not self.config.enabled:
+            return output
+        try:
+            return formulas.typeset_page(output, self.typesetter, get_relative_url(formulas.STYLESHEET, page.url))
+        except formulas.MathError as exc:
+            raise PluginError(f"{page.file.src_uri}: {exc}") from None
+
     def on_post_build(self, *, config):
         self.built = True
+        if self.config.enabled:
+            self.typesetter.write(Path(config.site_dir))
         self.wanted -= self.brought_up  # now up to date; a request during the build waits for the next
         # Under serve, have the preloaded libraries imported before the author's first edit, not after it.
         if self.config.enabled and self.command == "serve":
