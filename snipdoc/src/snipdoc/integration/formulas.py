@@ -166,3 +166,38 @@ def typeset_page(html: str, typesetter: Typesetter, stylesheet_url: str) -> str:
     html = html.replace("</head>", f'<link rel="stylesheet" href="{stylesheet_url}">\n</head>', 1)
     body = re.search(r"<body[^>]*>", html).end()
     return html[:body] + typesetter.defs(html) + html[body:]
+
+
+# A notebook page (mkdocs-jupyter) keeps the $...$ and $$...$$ of its Markdown cells as
+# text, and loads MathJax 2 from a CDN to typeset them (its template's own settings).
+NOTEBOOK_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
+DOLLARS = re.compile(r"(?<!\\)\$\$(.+?)\$\$|(?<!\\)\$(.+?)(?<!\\)\$", re.S)
+TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^>]*>")
+LONE_DISPLAY = re.compile(r'<p>\s*(<div class="arithmatex">.*?</div>)\s*</p>', re.S)
+
+
+def from_notebook(html: str) -> str:
+    """A notebook page's formulas, in its Markdown cells' text (not code, not outputs), as
+    pymdownx.arithmatex marks them on Markdown pages, and its MathJax script taken out."""
+    html = NOTEBOOK_MATHJAX.sub("", html)
+    out, last, depth, code = [], 0, 0, 0
+    for m in TAG.finditer(html):
+        text = html[last:m.start()]
+        out.append(DOLLARS.sub(_arithmatex, text) if depth and not code else text)
+        closing, name = m[1] == "/", m[2].lower()
+        if depth:
+            depth += (-1 if closing else 1) if name == "div" else 0
+            code += (-1 if closing else 1) if name in ("code", "pre") else 0
+        elif name == "div" and not closing and "jp-RenderedMarkdown" in m[0]:
+            depth = 1
+        out.append(m[0])
+        last = m.end()
+    out.append(html[last:])
+    # A formula alone in its paragraph is a display formula: a block of its own.
+    return LONE_DISPLAY.sub(r"\1", "".join(out))
+
+
+def _arithmatex(m: re.Match) -> str:
+    if m[1] is not None:
+        return f'<div class="arithmatex">\\[{m[1]}\\]</div>'
+    return f'<span class="arithmatex">\\({m[2]}\\)</span>'
