@@ -83,8 +83,6 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             return
         self._stage_site(config)
         self.root = Path(config.config_file_path).resolve().parent
-        if self.typesetter is None or self.typesetter.project != self.root:
-            self.typesetter = formulas.Typesetter(self.root)
         self.docs_prefix = _relative(Path(config.docs_dir), self.root)
         self.ext = _take_extension(config)
         try:
@@ -98,6 +96,8 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             self._settings = settings
             threading.Thread(target=self._name_slow_runs, args=(self.engine,), daemon=True).start()
         self.ext.engine, self.ext.host, self.ext.serving = self.engine, self, self.command == "serve"
+        if self.typesetter is None or self.typesetter.project != self.root:
+            self.typesetter = formulas.Typesetter(self.root, settings["cache_dir"] / "formulas.json")
         if self.command == "serve" and self.signal is None:
             # Known before the first build ends, so that a run which finishes during it
             # still reloads the page (on_serve, which watches the folder, comes after it).
@@ -228,6 +228,10 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         self.built = True
         if self.config.enabled:
             self.typesetter.write(Path(config.site_dir))
+            if self.typesetter.sent:
+                log.info(f"formulas: {self.typesetter.sent} typeset by MathJax in {self.typesetter.seconds:.1f} s")
+                self.typesetter.save()
+                self.typesetter.sent, self.typesetter.seconds = 0, 0.0
         self.wanted -= self.brought_up  # now up to date; a request during the build waits for the next
         # Under serve, have the preloaded libraries imported before the author's first edit, not after it.
         if self.config.enabled and self.command == "serve":
