@@ -633,6 +633,13 @@ def tick_label_units(svg: str) -> tuple[float, float]:
     return min(sizes, default=math.inf), float(root.get("viewBox").split()[2])
 
 
+def svg_source(page, src: str) -> str:
+    """An image's SVG: inline data (notebook outputs) or a file of the site (the chapter's)."""
+    if src.startswith("data:"):
+        return base64.b64decode(src.split(",", 1)[1].split("#")[0]).decode()
+    return page.evaluate("(src) => fetch(src).then((r) => r.text())", src)
+
+
 FIGURES_JS = """
 (selector) => [...document.querySelectorAll(selector)].filter((img) => img.checkVisibility())
   .map((img) => ({ src: img.src, width: img.getBoundingClientRect().width, alt: img.alt }))
@@ -644,7 +651,7 @@ def figure_problems(loaded: Loaded) -> list[str]:
     after a tap on the figure."""
     page, problems = loaded.page, []
     for i, figure in enumerate(page.evaluate(FIGURES_JS, FIGURE_IMAGES)):
-        font, width = tick_label_units(base64.b64decode(figure["src"].split(",", 1)[1].split("#")[0]).decode())
+        font, width = tick_label_units(svg_source(page, figure["src"]))
         px = font * figure["width"] / width
         if px >= MIN_TICK_PX:
             continue
@@ -670,19 +677,24 @@ def test_figure_tick_labels_are_legible_on_a_phone(pages):
 
 def figure_scheme_problems(loaded: Loaded) -> list[str]:
     """Each chapter figure is shown once, in the variant drawn for the page's scheme:
-    light ink on the page's own colour in dark mode, the white-paper one in light mode."""
+    light ink on the page's own colour in dark mode, the white-paper one in light mode.
+    The variant the scheme hides is never downloaded."""
     want = "snippet-dark" if loaded.mode == "dark" else "snippet-light"
     problems = []
     shown = loaded.page.evaluate(
         "() => [...document.querySelectorAll('.snippet-figure')].map((f) =>"
         " [...f.querySelectorAll('img')].filter((i) => i.checkVisibility()).map((i) => ({cls: i.className, src: i.src})))")
+    hidden = set(loaded.page.evaluate(
+        "() => [...document.querySelectorAll('.snippet-figure img')].filter((i) => !i.checkVisibility()).map((i) => i.src)"))
     for i, imgs in enumerate(shown):
         if [img["cls"] for img in imgs] != [want]:
             problems.append(f"figure {i + 1}: shows {[img['cls'] for img in imgs]}, not {want}")
             continue
-        svg = base64.b64decode(imgs[0]["src"].split(",", 1)[1].split("#")[0]).decode()
+        svg = svg_source(loaded.page, imgs[0]["src"])
         if (loaded.mode == "dark") != ("#e2e4e9" in svg):
             problems.append(f"figure {i + 1}: the {want} image is not drawn for this scheme")
+    fetched = [r.url for r in loaded.requests if r.url in hidden]
+    problems += [f"the hidden variant {unquote(url)} was downloaded" for url in fetched]
     return problems
 
 

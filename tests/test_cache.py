@@ -4,6 +4,7 @@ import threading
 
 import pytest
 
+from snipdoc.engine import reference
 from snipdoc.engine.cache import Cache, cache_key, environment
 from snipdoc.engine.core import Engine
 from sites import PRELOAD
@@ -19,6 +20,17 @@ def test_key_changes_with_the_snippet_and_the_machine_not_with_settings():
     assert base != cache_key(b">>> 1\n1\n", {**ENV, "machine": "arm64"})
     assert base != cache_key(b">>> 1\n1\n", {**ENV, "os": "Darwin"})
     assert base != cache_key(b">>> 1\n1\n", {**ENV, "cpus": ENV["cpus"] + 1})
+    assert base != cache_key(b">>> 1\n1\n", {**ENV, "vector_unit": "avx512"})
+
+
+def test_the_vector_unit_in_the_key_is_the_one_torch_dispatches_to(tmp_path):
+    info = tmp_path / "cpuinfo"
+    for flags, unit in [("fpu sse2 avx avx2 fma", "avx2"), ("sse2 avx", "baseline"),
+                        ("avx2 fma avx512f avx512bw avx512vl avx512dq", "avx512"),
+                        ("avx2 fma avx512f", "avx2")]:  # AVX-512 without BW/VL/DQ: torch stays on AVX2
+        info.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+        assert reference.vector_unit(str(info)) == unit, flags
+    assert ENV["vector_unit"] == reference.vector_unit()
 
 
 @pytest.fixture

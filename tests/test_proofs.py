@@ -58,3 +58,35 @@ def test_another_environment_proves_everything_again(project, tmp_path, monkeypa
     monkeypatch.undo()
     # The keyed packages are part of the proof: another list proves everything again.
     assert names(proofs.prove(files, project, record, ["torch", "numpy"])[0]) == ["a.txt", "b.txt"]
+
+
+def test_shards_are_disjoint_balanced_and_together_every_snippet(project):
+    for i in range(5):
+        (project / "ch2").mkdir(exist_ok=True)
+        (project / "ch2" / f"s{i}.txt").write_text(f">>> {i}\n{i}\n")
+    files = sorted(project.rglob("*.txt"))
+    parts = [proofs.shard(files, project, k, 3) for k in (1, 2, 3)]
+    assert sorted(p for part in parts for p in part) == files
+    assert max(map(len, parts)) - min(map(len, parts)) <= 1
+    with pytest.raises(ValueError):
+        proofs.shard(files, project, 4, 3)
+
+
+def test_records_of_shards_merge_into_one_that_proves_everything(project, tmp_path, capsys):
+    import shutil
+
+    from snipdoc.cli import main
+
+    config = tmp_path / "mkdocs.yml"  # absent: the defaults (snippets/ next to it)
+    merged = tmp_path / "merged"
+    for k in (1, 2):
+        record = tmp_path / f"record{k}"
+        assert main(["prove", "-f", str(config), "--shard", f"{k}/2", "--record", str(record)]) == 0
+        assert f"shard {k}/2): 1 of 1 snippet(s) run" in capsys.readouterr().out
+        shutil.copytree(record, merged, dirs_exist_ok=True)
+    assert proofs.prove(sorted(project.rglob("*.txt")), project, merged) == ([], {})
+    (project / "helper.py").write_text("X = 2\n")
+    assert main(["prove", "-f", str(config), "--record", str(merged)]) == 1
+    assert "b.txt fails the reference command" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["prove", "-f", str(config), "--shard", "0/2"])

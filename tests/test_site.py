@@ -69,8 +69,13 @@ def test_page_shows_code_and_real_output_and_warm_build_imports_no_torch(tmp_pat
     assert "<pre>&lt;script&gt;alert(1)&lt;/script&gt; *a* $x$ grad_fn=&lt;SoftmaxBackward0&gt;</pre>" in page
     assert "<script>alert(1)" not in page
     assert '中间那个是 <span class="snippet-value" title="snippets/sig.txt:3 的运行结果" tabindex="0">0.5000</span>。' in page
-    assert page.count('<figure class="snippet-figure"><img class="snippet-light" src="data:image/svg+xml;base64,') == 1
-    assert page.count('<img class="snippet-dark" src="data:image/svg+xml;base64,') == 1
+    # The figure's two variants are files of the site, loaded lazily: a reader fetches only the one shown.
+    figures = re.findall(r'<img class="snippet-(light|dark)" src="assets/figures/(\w+\.svg)#only-\1" loading="lazy" '
+                         r'width="\d+" height="\d+" alt=', page)
+    assert [scheme for scheme, _ in figures] == ["light", "dark"] and "data:image" not in page
+    for scheme, name in figures:
+        svg = (root / "site" / "assets" / "figures" / name).read_text(encoding="utf-8")
+        assert svg.startswith("<?xml") and ("#e2e4e9" in svg) == (scheme == "dark")
 
     second = build(root, env={"PYTHONPROFILEIMPORTTIME": "1"})
     assert second.returncode == 0, second.stderr

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from snipdoc.integration import search
+from snipdoc.integration.extension import options_from
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED = {"SITE_URL": "https://owner.github.io/pytorch-notes/",
@@ -133,3 +134,10 @@ def test_every_page_in_the_nav_exists_for_every_engine(published_site):
     chapter = (published_site / "ch12" / "index.html").read_text(encoding="utf-8")
     assert re.search(r'<a href="\.\./notebooks/ch12/"[^>]*class="md-nav__link"', chapter)
     assert 'aria-label="下一页: Notebook 版：激活函数与损失函数"' in chapter
+
+
+def test_the_settings_read_from_another_folder_find_the_project_s_files(tmp_path, monkeypatch):
+    # `python -m snipdoc ... -f path/to/mkdocs.yml`: the YAML tags read project paths.
+    monkeypatch.chdir(tmp_path)
+    options = options_from(ROOT / "mkdocs.yml")
+    assert options["reference_platform"]["torch"] and len(options["inputs"]) == 64

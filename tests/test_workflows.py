@@ -132,3 +132,28 @@ def test_superseded_test_runs_are_cancelled_but_a_deployment_never_is():
 def test_the_test_workflow_runs_what_ci_runs():
     steps = [step.get("run", "") for job in _load("test.yml")["jobs"].values() for step in job["steps"]]
     assert "bash .ci/run" in steps
+
+
+def test_the_proof_runs_in_parts_whose_records_the_test_job_merges():
+    jobs = _load("test.yml")["jobs"]
+    prove, test = jobs["prove"], jobs["test"]
+    shards = prove["strategy"]["matrix"]["shard"]
+    assert len(shards) >= 2 and shards == list(range(1, len(shards) + 1))
+    assert prove["env"]["SHARD"] == "${{ matrix.shard }}/${{ strategy.job-total }}"
+    assert any('snipdoc prove --shard "$SHARD"' in step.get("run", "") for step in prove["steps"])
+    upload = next(s["with"] for s in prove["steps"] if "upload-artifact" in s.get("uses", ""))
+    # .cache is a hidden folder: upload-artifact leaves it out unless told.
+    assert upload["path"].rstrip("/") == ".cache/proofs" and upload["include-hidden-files"] is True
+    assert upload["name"] == "proofs-${{ matrix.shard }}"
+    assert test["needs"] == "prove"
+    steps = [s.get("uses", "") + s.get("run", "") for s in test["steps"]]
+    download = next(s["with"] for s in test["steps"] if "download-artifact" in s.get("uses", ""))
+    assert download == {"pattern": "proofs-*", "merge-multiple": True, "path": ".cache/proofs"}
+    assert steps.index(next(s for s in steps if "download-artifact" in s)) < steps.index("bash .ci/run")
+
+
+def test_the_build_cache_speeds_up_tests_but_never_a_published_site():
+    test = _load("test.yml")["jobs"]["test"]
+    cached = [s["with"]["path"] for s in test["steps"] if "actions/cache" in s.get("uses", "")]
+    assert cached.count(".cache/snipdoc") == 2  # restored before the tests, saved after a green run
+    assert "actions/cache" not in (WORKFLOWS / "pages.yml").read_text(encoding="utf-8")

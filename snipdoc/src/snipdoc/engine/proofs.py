@@ -53,6 +53,16 @@ def key(snippet: Path, snippets_dir: Path, shared: str) -> str:
     return h.hexdigest()
 
 
+def shard(snippets: list[Path], snippets_dir: Path, k: int, n: int) -> list[Path]:
+    """The k-th of n disjoint parts (1 <= k <= n) that together are all snippets: every
+    n-th by path, so the parts differ in size by one at most and a machine of a CI matrix
+    proves one each."""
+    if not 1 <= k <= n:
+        raise ValueError(f"shard {k}/{n}: K must be between 1 and N")
+    ordered = sorted(snippets, key=lambda p: p.resolve().relative_to(snippets_dir.resolve()).as_posix())
+    return ordered[k - 1::n]
+
+
 def prove(snippets: list[Path], snippets_dir: Path, record: Path | None,
           packages=()) -> tuple[list[Path], dict[Path, str]]:
     """Run the reference command on every snippet not proven before (all of them

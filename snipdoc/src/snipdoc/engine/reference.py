@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 from importlib import metadata
@@ -62,9 +63,32 @@ def cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+# torch's vectorised kernels come in an AVX-512 and an AVX2 build, picked at run time
+# (ATen's CPU_CAPABILITY): the two print different last digits for some functions
+# (GELU, measured). These flags decide which one runs.
+AVX512 = {"avx512f", "avx512bw", "avx512vl", "avx512dq", "fma"}
+AVX2 = {"avx2", "fma"}
+
+
+def vector_unit(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The vector instruction set CPU-dispatching libraries pick on this machine: the
+    build cache and the proof record, restored on another machine (a CI runner of another
+    CPU model), then re-run rather than reuse a result from the other kernel."""
+    try:
+        with open(cpuinfo, encoding="utf-8") as f:
+            flags = next((line for line in f if line.startswith("flags")), "")
+    except OSError:
+        flags = ""
+    if not flags:  # not Linux on x86: the processor's name is the best key at hand
+        return platform.processor() or platform.machine()
+    have = set(flags.partition(":")[2].split())
+    return "avx512" if AVX512 <= have else "avx2" if AVX2 <= have else "baseline"
+
+
 def keyed() -> dict:
     """What of the machine can change outputs without changing any file: part of the cache key."""
-    return {"env": {k: os.environ.get(k) for k in KEYED}, "pinned": PINNED, "cpus": cpus()}
+    return {"env": {k: os.environ.get(k) for k in KEYED}, "pinned": PINNED, "cpus": cpus(),
+            "vector_unit": vector_unit()}
 
 
 def version(name: str) -> str | None:

@@ -230,6 +230,10 @@ class SnippetPreprocessor(Preprocessor):
                                RECORD_HINT.format(snippet.name)), []
 
 
+# An opening or closing <pre>/<code> tag, or an expansion's mark.
+_TAG_OR_MARK = re.compile(r"<(/?)(pre|code)[\s>]|<!-- snipdoc \d+ -->")
+
+
 class LeftoverCheck(Postprocessor):
     """No engine may publish a directive as text: one left in the page's HTML
     (outside code) is an error."""
@@ -254,21 +258,27 @@ class LeftoverCheck(Postprocessor):
         tab at the top level, make an indented code block of it. (Postprocessors also run
         on fragments, such as headings for the table of contents: a mark is checked in the
         text that holds it.)"""
+        if not self.ext.placed:
+            return text
+        # One pass over the page: whether each mark sits inside <pre> or <code>.
+        inside, depth = {}, {"pre": 0, "code": 0}
+        for m in _TAG_OR_MARK.finditer(text):
+            if m[2]:
+                depth[m[2]] += -1 if m[1] else 1
+            else:
+                inside[m[0]] = depth["pre"] > 0 or depth["code"] > 0
         problems = []
         for mark, d in list(self.ext.placed.items()):
-            at, shown = text.find(mark), text.find(html.escape(mark))
-            if at < 0 and shown < 0:
+            shown = html.escape(mark) in text
+            if mark not in inside and not shown:
                 continue
             del self.ext.placed[mark]
-            before = text[:at]
-            inside = at >= 0 and any(len(re.findall(rf"<{tag}[\s>]", before)) > before.count(f"</{tag}>")
-                                     for tag in ("pre", "code"))
-            if shown >= 0 or inside:
+            if shown or inside[mark]:
                 problems.append(
                     f"{self.ext.page}:{d.lineno}: '::: snippet {d.snippet}' was published "
-                    f"{'inside a code block' if inside else 'as text'}, not as a snippet: the Markdown around it "
-                    "was read otherwise than meant (indented under a block that no Markdown extension of the site "
-                    "knows, such as content tabs without pymdownx.tabbed, or indented with a tab)")
+                    f"{'inside a code block' if inside.get(mark) else 'as text'}, not as a snippet: the Markdown "
+                    "around it was read otherwise than meant (indented under a block that no Markdown extension of "
+                    "the site knows, such as content tabs without pymdownx.tabbed, or indented with a tab)")
             text = text.replace(mark, "").replace(html.escape(mark), "")
         self.ext.report(problems)
         return text
@@ -329,9 +339,13 @@ def options_from(config_file: Path) -> dict:
     """The extension's options as mkdocs.yml sets them ({} if the file or entry is absent)."""
     if not config_file.is_file():
         return {}
+    import contextlib
+
     from mkdocs.utils.yaml import yaml_load
 
-    with open(config_file, encoding="utf-8") as f:
+    # From the file's folder, as a build runs: tags such as platform_from read paths
+    # relative to the project, whichever folder the command was started in.
+    with open(config_file, encoding="utf-8") as f, contextlib.chdir(config_file.resolve().parent):
         config = yaml_load(f) or {}
     for item in config.get("markdown_extensions") or []:
         if item in ALIASES:

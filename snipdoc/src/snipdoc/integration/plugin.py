@@ -31,7 +31,8 @@ from ..engine.cache import write_atomic
 from ..engine.core import Engine
 from .extension import ALIASES, SnippetExtension
 from ..engine.parse import SnippetError, find_directives
-from . import formulas, notebook
+from . import formulas, notebook, quick_rebuild
+from .figure_files import FigureFiles
 
 log = get_plugin_logger(__name__)
 
@@ -104,6 +105,8 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             self.signal = self.engine.cache.folder.parent / "serve-reload"
             self.signal.mkdir(parents=True, exist_ok=True)
         self.serving = self.command == "serve"
+        if self.serving:
+            quick_rebuild.keep_highlighted_blocks()
         self.stale_urls = {}
         self.brought_up = set(self.wanted)
         self.errors: list[str] = []
@@ -111,6 +114,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         self.runs_before = self.engine.runs
         self.embedded: set[str] = set()
         self.notebooks = {}
+        self.figures = FigureFiles()
 
     def on_files(self, files, *, config):
         if not self.config.enabled:
@@ -148,6 +152,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             server.watch(str(self.engine.snippets_dir))
             server.watch(str(self.signal))
             server.set_app(self._asking_for_notebooks(server.get_app()))
+            quick_rebuild.poll_faster(server)
         return server
 
     def reload(self) -> None:
@@ -225,6 +230,8 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             raise PluginError(f"{page.file.src_uri}: {exc}") from None
 
     def on_post_build(self, *, config):
+        if self.config.enabled:
+            self.figures.write(config.site_dir)
         self.built = True
         if self.config.enabled:
             self.typesetter.write(Path(config.site_dir))
@@ -297,6 +304,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         if self.config.enabled:
             html = notebook.with_page_links(html, page, self.notebooks, config)
             html = notebook.finish_page(html, page, self.notebooks, config)
+            html = self.figures.take(html, page.url)
         return html
 
     def on_env(self, env, *, config, files):
