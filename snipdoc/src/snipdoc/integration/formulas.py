@@ -20,6 +20,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -77,6 +78,8 @@ def slim(html: str) -> str:
 def _moved_glyph(m: re.Match) -> str:
     y = "" if m[2] == "0" else f' y="{m[2]}"'
     return f'<use {m[3]} x="{m[1]}"{y}/>'
+
+
 USES = re.compile(r'href="#([^"]+)"')
 # Chinese typography never starts a line with closing punctuation (，。）) nor ends one with
 # opening punctuation (（“). Browsers keep that rule within text, but a formula is a box of
@@ -135,14 +138,18 @@ class Typesetter:
         if not (self.project / "node_modules" / PACKAGE / "package.json").is_file():
             raise MathError(f"MathJax ({PACKAGE}) is missing from {self.project / 'node_modules'}. "
                             "Run `npm ci` (or `make serve`) next to mkdocs.yml.")
+        # Its messages go to a file: a pipe nobody reads while it works could fill and stall it.
+        self.errors = tempfile.TemporaryFile()
         self.process = subprocess.Popen([node, str(SCRIPT), str(self.project)], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8")
+                                        stdout=subprocess.PIPE, stderr=self.errors, encoding="utf-8")
         self.css = self._answer()["css"] + FLIP_CSS
 
     def _answer(self):
         line = self.process.stdout.readline()
         if not line:
-            raise MathError(f"MathJax stopped: {self.process.stderr.read().strip()}")
+            self.process.wait(timeout=10)
+            self.errors.seek(0)
+            raise MathError(f"MathJax stopped: {self.errors.read().decode(errors='replace').strip()}")
         return json.loads(line)
 
     def render(self, formulas: list[tuple[str, bool]]) -> list[str]:
@@ -188,6 +195,7 @@ class Typesetter:
             self.process.stdin.close()
             self.process.wait(timeout=10)
             self.process = None
+            self.errors.close()
 
 
 def typeset_page(html: str, typesetter: Typesetter, stylesheet_url: str) -> str:
@@ -205,7 +213,7 @@ def typeset_page(html: str, typesetter: Typesetter, stylesheet_url: str) -> str:
 
 
 # A notebook page (mkdocs-jupyter) keeps the $...$ and $$...$$ of its Markdown cells as
-# text, and loads MathJax 2 from a CDN to typeset them (its template's own settings).
+# text, and its template writes a MathJax 2 loader (from a CDN unless told otherwise).
 NOTEBOOK_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
 DOLLARS = re.compile(r"(?<!\\)\$\$(.+?)\$\$|(?<!\\)\$(.+?)(?<!\\)\$", re.S)
 TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^>]*>")
