@@ -121,6 +121,22 @@ def _chinese_font_missing() -> str | None:
     return None
 
 
+def pytest_collection_finish(session):
+    """Start the two slowest preparations of a clean checkout in the background, on one CPU
+    each at most: the equivalence proof (a fresh interpreter per snippet) and the standalone
+    engine's environments (pip). They run beside tests that mostly wait on a browser or a
+    server, and their tests wait for them."""
+    chosen = {item.nodeid.split("::")[0] for item in session.items}
+    if "tests/test_equivalence.py" in chosen:
+        from test_equivalence import start_proof
+
+        start_proof(workers=1)
+    if "tests/test_standalone.py" in chosen:
+        from test_standalone import start_environments
+
+        start_environments()
+
+
 # Which browser ran the checks (Chromium or Chrome, and its version) belongs in the log.
 _BROWSER_USED = pytest.StashKey[str]()
 

@@ -215,10 +215,12 @@ def _block_other_hosts(route):
         route.abort("blockedbyclient")
 
 
-def open_page(browser, url: str, mode: str = "light", abort: str | None = None, **context_options) -> Loaded:
+def open_page(browser, url: str, mode: str = "light", abort: str | None = None, ready: bool = True,
+              **context_options) -> Loaded:
     """Load url in a fresh context (a cold cache, like a first visit), recording every
     request and blocking all but the site's own, so no test depends on the internet.
-    abort: a URL pattern to make fail as well."""
+    abort: a URL pattern to make fail as well. ready=False returns as soon as the page
+    starts loading (finish_loading then waits), so that several pages load at once."""
     context = browser.new_context(**{**MODES[mode], **context_options})
     context.route("**/*", _block_other_hosts)
     if abort:
@@ -231,10 +233,15 @@ def open_page(browser, url: str, mode: str = "light", abort: str | None = None, 
     page.on("dialog", lambda d: (loaded.dialogs.append(d.message), d.dismiss()))
     page.add_init_script(FORMULAS_SHOWN_JS)
     page.add_init_script(HELPERS_JS)
-    page.goto(url, wait_until="load")
-    loaded.formulas_ms = page.evaluate("window.__formulasShown")
+    page.goto(url, wait_until="load" if ready else "commit")
+    return finish_loading(loaded) if ready else loaded
+
+
+def finish_loading(loaded: Loaded) -> Loaded:
+    loaded.page.wait_for_load_state("load")
+    loaded.formulas_ms = loaded.page.evaluate("window.__formulasShown")
     # Open what a reader can open (the exercises' answers): every check covers it too.
-    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    loaded.page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
     return loaded
 
 
@@ -366,12 +373,20 @@ async () => {
 """
 
 
-def axe_problems(loaded: Loaded) -> list[str]:
-    """axe-core's serious and critical violations, once formulas and transitions are done
-    (a colour caught halfway through a fade is not the page's)."""
+def start_axe(loaded: Loaded) -> None:
+    """Start axe-core on the page, once formulas and transitions are done (a colour caught
+    halfway through a fade is not the page's). Pages open in other tabs run theirs at the
+    same time, each in its own renderer process."""
     loaded.page.evaluate(SETTLED_JS)
     loaded.page.add_script_tag(path=str(AXE))
-    result = loaded.page.evaluate("axe.run(document, { resultTypes: ['violations'] })")
+    loaded.page.evaluate("() => { window.__axe = axe.run(document, { resultTypes: ['violations'] }); }")
+
+
+def axe_problems(loaded: Loaded) -> list[str]:
+    """axe-core's serious and critical violations (start_axe first, or it is started here)."""
+    if not loaded.page.evaluate("() => !!window.__axe"):
+        start_axe(loaded)
+    result = loaded.page.evaluate("async () => { const r = await window.__axe; window.__axe = null; return r; }")
     return [f"{v['impact']}: {v['id']} ({v['help']}) at {[n['target'] for n in v['nodes'][:3]]}"
             for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
@@ -401,20 +416,22 @@ def pages(browser, built_site, site_url, screenshots_dir):
     for old in screenshots_dir.glob("*.png"):
         old.unlink()
     loaded = {}
-    report = ["page | requests to other hosts | transferred bytes | formulas shown after (ms)"]
+    # Every page starts loading at once (a renderer process each, so both CPUs work).
+    report = ["page | requests to other hosts | transferred bytes | formulas shown after (ms; all pages loading at once)"]
     for path in site_pages(built_site):
         for mode in MODES:
             extra = {"permissions": ["clipboard-read", "clipboard-write"]} if mode == "light" else {}
-            one = open_page(browser, site_url + path, mode, **extra)
-            # The whole page once (light); dark and phone show their first screen. A full-page
-            # screenshot of the chapter takes about 10 s, three of them a third of this fixture.
-            one.page.screenshot(path=str(screenshots_dir / f"{_slug(path)}-{mode}.png"), full_page=mode == "light")
-            loaded[path, mode] = one
-            if mode == "light":
-                one.page.wait_for_load_state("networkidle")
-                sent = sum(r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"]
-                           for r in one.requests if _is_local(r.url) and r.response())
-                report.append(f"/{path} | {len(one.foreign_requests())} | {sent} | {one.formulas_ms:.0f}")
+            loaded[path, mode] = open_page(browser, site_url + path, mode, ready=False, **extra)
+    for (path, mode), one in loaded.items():
+        finish_loading(one)
+        # The whole page once (light); dark and phone show their first screen. A full-page
+        # screenshot of the chapter takes about 10 s, three of them a third of this fixture.
+        one.page.screenshot(path=str(screenshots_dir / f"{_slug(path)}-{mode}.png"), full_page=mode == "light")
+        if mode == "light":
+            one.page.wait_for_load_state("networkidle")
+            sent = sum(r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"]
+                       for r in one.requests if _is_local(r.url) and r.response())
+            report.append(f"/{path} | {len(one.foreign_requests())} | {sent} | {one.formulas_ms:.0f}")
     (screenshots_dir.parent / "page-metrics.txt").write_text("\n".join(report) + "\n", encoding="utf-8")
     print("\n" + "\n".join(report))
     yield loaded
@@ -503,11 +520,10 @@ def test_search_leads_to_the_section_about_the_word(pages, site_url, query):
 
 
 def test_no_serious_accessibility_violation(pages):
-    def with_search_results(one):  # the results are part of the page too
-        assert search(one.page, "softmax"), "no search results to check"
-        return axe_problems(one)
-
-    assert _failures(pages, with_search_results, "light", "dark") == []
+    for _, one in _each(pages, "light", "dark"):
+        assert search(one.page, "softmax"), "no search results to check"  # the results are part of the page too
+        start_axe(one)
+    assert _failures(pages, axe_problems, "light", "dark") == []
 
 
 # --- Reading: line breaks, copy buttons, figures, search, navigation -------------------

@@ -6,6 +6,7 @@ engine. Snippets proven earlier on this machine with the same inputs (see
 snipdoc/src/snipdoc/engine/proofs.py) are not run again; SNIPDOC_PROVE_ALL=1 runs every one."""
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from snipdoc.engine import cache, proofs
@@ -19,9 +20,23 @@ OPTIONS = options_from(ROOT / "mkdocs.yml")
 PACKAGES = cache.packages(OPTIONS.get("preload", []), OPTIONS.get("versions") or None)
 
 
+_PROOF: dict = {}
+
+
+def start_proof(workers: int | None = None) -> None:
+    """Start the proof in the background (conftest.py does, as the session starts, on one
+    CPU: on a clean checkout it starts a fresh interpreter per snippet for minutes, and
+    runs beside tests that mostly wait on a browser or a server)."""
+    if "result" not in _PROOF:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="proof")
+        _PROOF["result"] = pool.submit(proofs.prove, SNIPPETS, ROOT / "snippets", RECORD, PACKAGES, workers)
+        pool.shutdown(wait=False)
+
+
 def test_every_snippet_passes_the_reference_command(capsys):
     assert SNIPPETS
-    ran, failed = proofs.prove(SNIPPETS, ROOT / "snippets", RECORD, PACKAGES)
+    start_proof()
+    ran, failed = _PROOF["result"].result()
     with capsys.disabled():
         print(f"\nequivalence: {len(ran)} of {len(SNIPPETS)} snippets run fresh, "
               f"{len(SNIPPETS) - len(ran)} proven before with the same inputs", end=" ")

@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.request
 import venv
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -64,9 +65,26 @@ def _run(cmd, **kw) -> subprocess.CompletedProcess:
     return run
 
 
+_ENVIRONMENTS: dict = {}
+
+
+def start_environments() -> None:
+    """Make the environments in the background (conftest.py starts this as the session
+    starts: on a clean checkout pip takes a minute or two, beside tests that wait)."""
+    if "result" not in _ENVIRONMENTS:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="standalone")
+        _ENVIRONMENTS["result"] = pool.submit(_make_environments)
+        pool.shutdown(wait=False)
+
+
 @pytest.fixture(scope="module")
 def environments() -> dict[str, Path]:
     """{name: python} of the two environments, made once per version of the engine's inputs."""
+    start_environments()
+    return _ENVIRONMENTS["result"].result()
+
+
+def _make_environments() -> dict[str, Path]:
     here = CACHE / _key()
     if not (here / "ready").exists():
         if CACHE.exists():  # environments of earlier engine versions
@@ -82,9 +100,13 @@ def environments() -> dict[str, Path]:
         _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
               "-w", wheels, source])
         [wheel] = wheels.glob("snipdoc-*.whl")
-        for name, packages in PACKAGES.items():
+        def make(name: str) -> None:
             venv.create(here / name, with_pip=True, clear=True)
-            _run([here / name / "bin" / "python", "-m", "pip", "install", "--quiet", f"{wheel}[mkdocs]", *packages])
+            _run([here / name / "bin" / "python", "-m", "pip", "install", "--quiet", f"{wheel}[mkdocs]",
+                  *PACKAGES[name]])
+
+        with ThreadPoolExecutor(max_workers=len(PACKAGES)) as pool:
+            list(pool.map(make, PACKAGES))
         (here / "ready").touch()
     return {name: here / name / "bin" / "python" for name in PACKAGES}
 

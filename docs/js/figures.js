@@ -28,7 +28,10 @@ function openFigure(figure) {
 function markShrunk(figure) {
   const img = shownImage(figure);
   // Shrunk by a tenth or more: smaller than that, labels stay as legible as drawn.
-  const shrunk = !!img && img.clientWidth < 0.9 * img.naturalWidth;
+  // A lazily loaded image has no natural size until it arrives: its width attribute is
+  // the size it was drawn at, so a figure is known to be shrunk before it loads.
+  const drawn = img ? img.naturalWidth || Number(img.getAttribute("width")) || 0 : 0;
+  const shrunk = !!img && img.clientWidth < 0.9 * drawn;
   figure.classList.toggle("figure-zoomable", shrunk);
   if (shrunk) {
     figure.setAttribute("tabindex", "0");

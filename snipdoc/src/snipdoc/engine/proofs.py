@@ -64,14 +64,15 @@ def shard(snippets: list[Path], snippets_dir: Path, k: int, n: int) -> list[Path
 
 
 def prove(snippets: list[Path], snippets_dir: Path, record: Path | None,
-          packages=()) -> tuple[list[Path], dict[Path, str]]:
+          packages=(), workers: int | None = None) -> tuple[list[Path], dict[Path, str]]:
     """Run the reference command on every snippet not proven before (all of them
-    without a record), one per CPU at a time: (the snippets run, failures by path)."""
+    without a record), `workers` at a time (default: one per CPU): (the snippets run,
+    failures by path)."""
     shared = shared_inputs(snippets_dir, packages)
     keys = {p: key(p, snippets_dir, shared) for p in snippets}
     marks = {p: record / k[:2] / k for p, k in keys.items()} if record else {}
     todo = [p for p in snippets if not (record and marks[p].exists())]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
         results = dict(zip(todo, pool.map(lambda p: fresh_doctest(p, snippets_dir), todo)))
     failed = {p: r.stdout + r.stderr for p, r in results.items() if r.returncode}
     for p in todo:

@@ -36,16 +36,23 @@ def cells(examples: list[Example], runs: list[dict]) -> list[Cell]:
         if skipped and code:  # a skipped example stands alone, marked as not run
             groups.append(Cell("".join(code).rstrip("\n"), examples=members))
             code, members = [], []
-        code.append(NAMED_VALUE.sub("", example.source))  # a value's name is for the page's prose, not the reader
+        # A value's name is for the page's prose and a directive for doctest: neither is for the reader.
+        code.append(NAMED_VALUE.sub("", DIRECTIVE.sub("", example.source)))
         members.append(example)
         if run["got"] or run.get("figures") or skipped:
-            output, is_error = shown_output(run["got"])
+            output, is_error = shown_output(masked(run["got"], example.want))
             groups.append(Cell("".join(code).rstrip("\n"), output, is_error, skipped, run["status"] == "mismatch",
                                run.get("figures", []), members))
             code, members = [], []
     if code:
         groups.append(Cell("".join(code).rstrip("\n"), examples=members))
     return groups
+
+
+def masked(got: str, want: str) -> str:
+    """A memory address the recorded output leaves open (``0x...``) changes with every
+    build: the page shows it as open too, not as this build's number."""
+    return ADDRESS.sub("0x…", got) if "0x..." in want else got
 
 
 def shown_output(got: str) -> tuple[str, bool]:
@@ -71,6 +78,9 @@ class Figures:
 
 # "  # value: NAME" at the end of an example's first line (snipdoc.values).
 NAMED_VALUE = re.compile(r"[ \t]*#\s*value:\s*[\w.-]+[ \t]*$", re.M)
+# "  # doctest: +SKIP" or "+ELLIPSIS, +NORMALIZE_WHITESPACE" at the end of a line, as doctest reads it.
+DIRECTIVE = re.compile(r"[ \t]*#\s*doctest:\s*[-+]\w+(?:\s*,\s*[-+]\w+)*[ \t]*$", re.M)
+ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{4,}\b")
 
 
 def markdown(groups: list[Cell], stash, snippet: str, caption: str | None, numbers: Figures,

@@ -15,6 +15,13 @@ import re
 from dataclasses import dataclass, field
 
 STAR = "*"  # bound by `from x import *`: any name may come from it
+# Tensor and array methods that return a new object and never change the one they are called on
+# (in-place ones end in "_"); .to() and .cuda() are not here: on a module they work in place.
+READ_ONLY = frozenset(
+    "numpy item tolist size dim numel norm sum mean std var max min argmax argmin abs exp log sqrt pow "
+    "sigmoid tanh relu softmax t view reshape view_as reshape_as squeeze unsqueeze permute transpose "
+    "flatten contiguous detach clone copy float double long int bool type mm matmul dot eq ne equal all any "
+    "expand expand_as repeat index_select nonzero split chunk new_ones new_zeros new_empty new_tensor astype".split())
 
 
 @dataclass
@@ -42,7 +49,15 @@ def names(code: str) -> Names:
 
 def _statement(statement: ast.stmt) -> Names:
     found = Names()
+    local: set[str] = set()
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        # Its parameters and the names it assigns are its own: using them reads no global.
+        args = statement.args
+        local = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg] if a}
+        local |= {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
     for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and node.id in local:
+            continue
         if isinstance(node, ast.Name):
             (found.reads if isinstance(node.ctx, ast.Load) else found.binds).add(node.id)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -53,10 +68,10 @@ def _statement(statement: ast.stmt) -> Names:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             found.binds.add(node.name)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if base := _base_name(node.func.value):
+            if node.func.attr not in READ_ONLY and (base := _base_name(node.func.value)) and base not in local:
                 found.changes.add(base)
         elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            if base := _base_name(node.value):
+            if (base := _base_name(node.value)) and base not in local:
                 found.changes.add(base)
     return found
 

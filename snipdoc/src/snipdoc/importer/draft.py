@@ -27,6 +27,8 @@ _MD_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[
 _DISPLAY_MATH = re.compile(r"\$\$.+?\$\$", re.S)
 _LIST_ITEM = re.compile(r"^\s{0,3}(?:[*+-]|\d+[.)])\s")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+# Jupyter's MathJax reads `$ x^2 $`; Python-Markdown's arithmatex needs `$x^2$`.
+_INLINE_MATH = re.compile(r"(?<![$\\])\$(?!\$)[ \t]*([^$\n]*?[^$\s\\])[ \t]*\$(?!\$)")
 
 
 @dataclass
@@ -39,6 +41,7 @@ class CodeEmbed:
     verdict: Verdict | None = None
     skipped: int = 0  # statements after an exception, not run (as in the notebook)
     seed: str = ""
+    seed_in: str = ""  # the earlier cell the seed was added to
     root_kind: str = ""  # for a cell that depends on a failed one: that cell's verdict
 
 
@@ -53,17 +56,24 @@ def page(nb: Notebook, embeds: dict[int, CodeEmbed], snippet: str, page_path: Pa
     draft = Draft("")
     images = Images(nb.path.parent, page_path, draft)
     blocks: list[str] = []
+    heading = first_heading(nb)
+    title = heading[2] if heading else nb.title
     for cell in nb.cells:
         if cell.kind == "markdown" and cell.source.strip():
-            blocks.append(prose(cell, images, draft))
+            # The heading that titles the page moves to its top (MkDocs titles a page by its first H1).
+            source = _without_line(cell.source, heading[1]) if heading and heading[0] == cell.index else cell.source
+            if source.strip():
+                blocks.append(prose(cell, images, draft, source))
         elif cell.kind == "code" and cell.index in embeds:
             blocks.append(code_block(embeds[cell.index], snippet, images, versions))
         elif cell.kind == "raw" and cell.source.strip():
             draft.notes.append(f"raw cell {cell.index} left out (raw cells are not rendered by Jupyter either)")
     text = "\n\n".join(b for b in blocks if b)
-    if not re.match(r"#\s", text):
-        title = nb.title or nb.path.stem
-        text = f"# {title}\n\n{text}"
+    if not title:
+        title = nb.path.stem
+        draft.notes.append("the notebook has no heading and no metadata title: the page is titled by its file "
+                           f"name ({code_span(title)}); put a `# title` line at the top of the page")
+    text = f"# {title}\n\n{text}"
     draft.markdown = text.rstrip("\n") + "\n"
     if images.missing:
         draft.notes.append(f"{len(images.missing)} image(s) not found next to the notebook, shown as 图片缺失 boxes: "
@@ -71,8 +81,31 @@ def page(nb: Notebook, embeds: dict[int, CodeEmbed], snippet: str, page_path: Pa
     return draft
 
 
-def prose(cell: Cell, images: "Images", draft: Draft) -> str:
-    text = cell.source.strip("\n")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
+
+
+def first_heading(nb: Notebook) -> tuple[int, int, str] | None:
+    """(cell index, line number in its source, text) of the notebook's first heading, of any level."""
+    for cell in nb.cells:
+        if cell.kind != "markdown":
+            continue
+        fence = None
+        for n, line in enumerate(cell.source.split("\n")):
+            m = _FENCE.match(line)
+            if m:
+                fence = None if fence and line.strip().startswith(fence) else fence or m.group(1)
+            elif fence is None and (h := _HEADING.match(line)):
+                return cell.index, n, h.group(2).strip()
+    return None
+
+
+def _without_line(source: str, n: int) -> str:
+    lines = source.split("\n")
+    return "\n".join(lines[:n] + lines[n + 1:])
+
+
+def prose(cell: Cell, images: "Images", draft: Draft, source: str | None = None) -> str:
+    text = (cell.source if source is None else source).strip("\n")
     out = []
     for chunk in _outside_fences(text):
         if _FENCE.match(chunk):
@@ -82,9 +115,15 @@ def prose(cell: Cell, images: "Images", draft: Draft) -> str:
                            chunk)
         chunk = _MD_LINK.sub(lambda m: _link(m, draft), chunk)
         chunk = _DISPLAY_MATH.sub(lambda m: f"\n\n{m.group(0).strip()}\n\n", chunk)
+        chunk = _outside_code_spans(chunk, lambda t: _INLINE_MATH.sub(r"$\1$", t))
         out.append(_blank_before_lists(chunk))
     text = "\n".join("" if not line.strip() else line for line in "".join(out).split("\n"))
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+
+
+def _outside_code_spans(text: str, change) -> str:
+    parts = re.split(r"(`+[^`]*`+)", text)
+    return "".join(part if i % 2 else change(part) for i, part in enumerate(parts))
 
 
 def _outside_fences(text: str) -> list[str]:
@@ -190,14 +229,37 @@ def code_block(embed: CodeEmbed, snippet: str, images: Images, versions: dict) -
 
 
 def admonition(embed: CodeEmbed, images: Images, torch: str) -> str:
+    body = _verdict_box(embed, torch)
+    olds = [images.add(f"{label_slug(embed.verdict.label)}-old{IMAGE_TYPES[mime]}", data)
+            for mime, data in embed.cell.outputs.images]
+    if olds:  # every stored image is kept beside the page, to compare with the figure drawn now
+        pictures = [f"![{embed.verdict.label} 的旧图 {n}]({src})" for n, src in enumerate(olds, 1)]
+        if body is None:
+            body = ("note", f"导入检查：{embed.verdict.label} 原来的图", [])
+        kind, title, lines = body
+        intro = "笔记里保存的旧图如下，上面是现在画出的图，请对照检查。" if embed.verdict.kind == drift.FIGURE \
+            else "笔记里保存的旧图："
+        body = (kind, title, [*lines, *([""] if lines else []), intro, "", *pictures])
+    if body is None:
+        return ""
+    kind, title, lines = body
+    text = "\n".join(lines)
+    indented = "\n".join(("    " + line) if line else "" for line in text.split("\n"))
+    return f'!!! {kind} "{title}"\n{indented}'
+
+
+def _verdict_box(embed: CodeEmbed, torch: str) -> tuple[str, str, list[str]] | None:
+    """The box's kind, title and lines for the cell's verdict; None when it needs none."""
     v = embed.verdict
     label = v.label
-    old = v.old or "（无输出）"
+    old = v.old or ("（没有文字输出，只有图）" if embed.cell.outputs.images else "（无输出）")
     new = v.new or "（无输出）"
     quote = ["笔记里保存的旧输出：", "", fenced(old), "", f"torch {torch} 运行的输出：", "", fenced(new)]
     change = f"变化：{drift.summary(v.old, v.new, WORDS)}" if v.old.strip() and v.new.strip() and v.old != v.new else ""
     if v.kind == drift.CHANGED:
-        if not change:  # the same text: the figures changed
+        if "%timeit" in v.detail:
+            change = "旧笔记显示了 `%timeit` 的计时；草稿删去了 `%timeit`，不再显示计时。"
+        elif not change:  # the same text: the figures changed
             change = "旧笔记在这一格保存了图，现在没有画图。" if embed.cell.outputs.images else "现在画了旧笔记里没有的图。"
         kind, title, body = "warning", f"导入检查：{label} 的输出变了", [change, "", *quote]
     elif v.kind == drift.RAISES:
@@ -212,7 +274,8 @@ def admonition(embed: CodeEmbed, images: Images, torch: str) -> str:
     elif v.kind == drift.NONDETERMINISTIC:
         body = ["这一格每次运行的输出都不同（没有设随机种子）。"]
         if embed.seed:
-            body[0] += f"草稿在这一格里加了 {code_span(embed.seed)}，所以页面上的输出是固定的，但与旧笔记不同。"
+            where = f"在 {embed.seed_in} 里" if embed.seed_in else "在这一格里"
+            body[0] += f"草稿{where}加了 {code_span(embed.seed)}，所以页面上的输出是固定的，但与旧笔记不同。"
         kind, title, body = "warning", f"导入检查：{label} 的输出每次运行都不同", [*body, "", *quote]
     elif v.kind == drift.DEPENDS and v.old != v.new:
         kind, title = "warning", f"导入检查：{label} 用到了 {v.root} 的结果"
@@ -220,20 +283,17 @@ def admonition(embed: CodeEmbed, images: Images, torch: str) -> str:
                  drift.DROPPED: "是 IPython 专用语法，导入时删去了"}.get(embed.root_kind, "现在有问题")
         body = [f"{v.root} {cause}，这一格的旧输出无法核对。" + (f"{change}。" if change else ""), "", *quote]
     elif v.kind == drift.FIGURE:
-        olds = [images.add(f"{label_slug(label)}-old{IMAGE_TYPES[mime]}", data) for mime, data in embed.cell.outputs.images]
-        kind, title = "note", f"导入检查：{label} 原来的图"
-        body = ["笔记里保存的旧图如下，上面是现在画出的图，请对照检查。", ""] + [f"![{label} 的旧图]({src})" for src in olds]
+        kind, title, body = "note", f"导入检查：{label} 原来的图", []
     elif v.kind == drift.DROPPED:
         kind, title = "note", f"导入检查：{label} 是 IPython 专用语法"
         body = ["导入时删去了这一格，它没有对应的 Python 写法（详见导入报告）：", "", fenced(embed.cell.source, "text")]
     else:
-        return ""
-    text = "\n".join(body)
-    indented = "\n".join(("    " + line) if line else "" for line in text.split("\n"))
-    return f'!!! {kind} "{title}"\n{indented}'
+        return None
+    return kind, title, body
 
 
-WORDS = {"no old": "旧笔记没有保存输出", "no new": "现在没有输出", "numbers": "{} 个数值不同", "space": "只有空白不同"}
+WORDS = {"no old": "旧笔记没有保存输出", "no new": "现在没有输出", "numbers": "{} 个数值不同", "space": "只有空白不同",
+         "line": "从第 {} 行起不同"}
 
 
 def label_slug(label: str) -> str:

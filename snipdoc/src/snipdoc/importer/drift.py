@@ -13,7 +13,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from .normalise import clean, compare
+from .normalise import clean, compare, drop_address_values, mask_addresses
 
 UNCHANGED, CHANGED, RAISES, NO_LONGER_RAISES = "unchanged", "changed", "now raises", "no longer raises"
 NONDETERMINISTIC, DEPENDS, FIGURE, DROPPED = "nondeterministic", "depends on", "image → figure", "dropped"
@@ -25,14 +25,13 @@ COUNT_WORDS = {
 }
 BAD = (RAISES, NONDETERMINISTIC, DEPENDS, DROPPED)  # what makes the cells that use it unverifiable
 
-_RANDOM = re.compile(r"\b(?:torch\.(?:rand\w*|normal|bernoulli|multinomial|poisson)|(?:np|numpy)\.random\.\w+"
+RANDOM = re.compile(r"\b(?:torch\.(?:rand\w*|normal|bernoulli|multinomial|poisson)|(?:np|numpy)\.random\.\w+"
                      r"|random\.\w+|\w+\.(?:uniform_|normal_|random_|bernoulli_|exponential_))\b")
 _HINTS = [
     (re.compile(r"\.data\[0\]"), "pre-0.4 API: `.data[0]` of a 0-dim tensor is `.item()` since torch 0.4"),
     (re.compile(r"\bVariable\("), "pre-0.4 API: `Variable` is a plain tensor since torch 0.4"),
     (re.compile(r"volatile\s*=\s*True"), "pre-0.4 API: `volatile=True` is `with torch.no_grad():` since torch 0.4"),
 ]
-_TOKEN = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|[A-Za-z_]\w*|\S")
 
 
 @dataclass
@@ -52,10 +51,13 @@ class CellRun:
     deps: set[int]  # indices of the cells whose names it uses
     differs: bool = False  # two runs of the notebook's code printed different things
     uninitialised: bool = False
+    ids: bool = False  # calls id(): its numbers are addresses
     seed: str = ""  # the seed the draft added before it
+    seed_in: str = ""  # the cell it was added to, when that is an earlier one
     dropped: bool = False
     notes: list[str] = field(default_factory=list)
     runs: tuple[str, str] = ("", "")  # two runs' output, when they differ
+    timing_gone: bool = False  # the notebook showed %timeit's timing; the draft drops %timeit
 
 
 @dataclass
@@ -81,7 +83,7 @@ def verdicts(cells: list[CellRun]) -> list[Verdict]:
         new = _with_error(clean(c.new_text), c.new_error)
         notes = list(c.notes)
         root = min((roots[j] for j in c.deps if j in roots), default=None)
-        same, steps = compare(c.old_text, c.new_text, c.uninitialised)
+        same, steps = compare(c.old_text, c.new_text, c.uninitialised, c.ids)
         if c.old_error and c.new_error:
             same = same and compare(c.old_error, c.new_error)[0]
         if steps and same:
@@ -101,6 +103,10 @@ def verdicts(cells: list[CellRun]) -> list[Verdict]:
             kind, detail = NONDETERMINISTIC, _nondeterministic(c)
         elif not same:
             kind, detail = CHANGED, summary(old, new)
+            if not old.strip() and c.old_images:
+                detail = f"the notebook showed only {_n(c.old_images, 'image')}; the cell prints now: " + first_line(new)
+        elif c.timing_gone:
+            kind, detail = CHANGED, "the notebook showed `%timeit`'s timing; the draft drops `%timeit`, so no timing is shown"
         elif c.old_images and c.figures:
             kind = FIGURE
             detail = f"{_n(c.old_images, 'stored image')}, {_n(c.figures, 'figure')} now: compare them by eye"
@@ -136,9 +142,9 @@ def _now(c: CellRun, same: bool, old: str) -> str:
 def _nondeterministic(c: CellRun) -> str:
     if c.uninitialised:
         return "uninitialised memory (torch.empty): its values differ between runs; fill the tensor to show values"
-    calls = sorted(set(_RANDOM.findall(c.code)))
+    calls = sorted(set(RANDOM.findall(c.code)))
     cause = f"unseeded {', '.join(calls)}" if calls else "no seed"
-    added = f"; the draft adds a seed: `{c.seed}`" if c.seed else "; seed it"
+    added = f"; the draft adds a seed: `{c.seed}`" + (f" in {c.seed_in}" if c.seed_in else "") if c.seed else "; seed it"
     return f"output differs between two runs ({cause}){added}"
 
 
@@ -162,29 +168,90 @@ def _n(count: int, word: str) -> str:
 
 
 def summary(old: str, new: str, words_for: dict | None = None) -> str:
-    """The changed words of a diff, short enough for a table cell: `55.5555` → `55.5556`."""
+    """The change in short, for a table cell: the changed words (`55.5555` → `55.5556`), or,
+    when too much changed for that, the first line that differs on each side."""
     say = {"no old": "the notebook stored no output; the cell prints now", "no new": "prints nothing now",
-           "numbers": "{} numbers differ", "space": "whitespace differs", **(words_for or {})}
+           "numbers": "{} numbers differ", "space": "whitespace differs", "line": "first difference, line {}",
+           **(words_for or {})}
     if not old.strip():
         return say["no old"]
     if not new.strip():
         return say["no new"]
-    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    old, new = without_noise(old, new)  # what the verdict ignores is not the change
+    if re.sub(r"\s", "", old) == re.sub(r"\s", "", new):  # e.g. torch no longer pads numbers: [ 1.,  2.]
+        return say["space"]
+    a, b = old.split(), new.split()
+    changes = [(a[i1:i2], b[j1:j2]) for tag, i1, i2, j1, j2
+               in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes() if tag != "equal"]
+    if not changes:
+        return say["space"]
     words, numbers = [], []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            continue
-        pairs = list(zip(a[i1:i2], b[j1:j2])) if i2 - i1 == j2 - j1 else [(" ".join(a[i1:i2]), " ".join(b[j1:j2]))]
-        for x, y in pairs:
-            numeric = _is_number(x) and _is_number(y)
-            (numbers if numeric else words).append(f"{code_span(x) if x else '(nothing)'} → {code_span(y) if y else '(nothing)'}")
-    parts = words[:3] + (["…"] if len(words) > 3 else [])
-    parts += numbers if len(numbers) <= 2 else [say["numbers"].format(len(numbers))]
-    return "; ".join(parts) or say["space"]
+    for x, y in changes:
+        if len(x) == len(y):
+            pairs = [_core(u, v) for u, v in zip(x, y)]
+        elif len(x) <= 3 and len(y) <= 3:
+            pairs = [_core(" ".join(x), " ".join(y))]
+        else:  # a rewritten passage: pairing its words would pair unrelated ones
+            return _first_lines(old, new, say["line"])
+        for pair in pairs:
+            (numbers if _is_number(pair[0]) and _is_number(pair[1]) else words).append(pair)
+    if len(words) > 3:
+        return _first_lines(old, new, say["line"])
+    parts = [f"{code_span(x) if x else '(nothing)'} → {code_span(y) if y else '(nothing)'}" for x, y in words]
+    if len(numbers) <= 2:
+        parts += [f"{code_span(x)} → {code_span(y)}" for x, y in numbers]
+    else:
+        parts.append(say["numbers"].format(len(numbers)))
+    return "; ".join(parts)
+
+
+def without_noise(old: str, new: str) -> tuple[str, str]:
+    """Both texts after the steps compare() may ignore (addresses, Python 2 reprs, int32)."""
+    old, new = mask_addresses(old), mask_addresses(new)
+    if "torch.int32" not in new:
+        old = old.replace(", dtype=torch.int32", "")
+    return drop_address_values(old), drop_address_values(new)
+
+
+def _core(x: str, y: str) -> tuple[str, str]:
+    """Two words without what they share at either end, never cutting into a word or number:
+    `grad_fn=<SoftmaxBackward>)` and `grad_fn=<SoftmaxBackward0>)` → `SoftmaxBackward`, `SoftmaxBackward0`."""
+    def inside(c: str) -> bool:
+        return c.isalnum() or c in "._"
+
+    n = 0
+    while n < min(len(x), len(y)) and x[n] == y[n]:
+        n += 1
+    while n and inside(x[n - 1]):
+        n -= 1
+    m = 0
+    while m < min(len(x), len(y)) - n and x[-1 - m] == y[-1 - m]:
+        m += 1
+    while m and inside(x[len(x) - m]):
+        m -= 1
+    return x[n:len(x) - m], y[n:len(y) - m]
+
+
+def _first_lines(old: str, new: str, template: str) -> str:
+    a, b = old.split("\n"), new.split("\n")
+    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    x, y = (a[i] if i < len(a) else ""), (b[i] if i < len(b) else "")
+    shown = f"{code_span(_short(x)) if x.strip() else '(nothing)'} → {code_span(_short(y)) if y.strip() else '(nothing)'}"
+    return f"{template.format(i + 1)}: {shown}"
+
+
+def first_line(text: str) -> str:
+    line = next((line for line in text.split("\n") if line.strip()), "")
+    return code_span(_short(line))
+
+
+def _short(line: str, width: int = 60) -> str:
+    line = line.strip()
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def _is_number(token: str) -> bool:
-    return bool(re.fullmatch(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", token))
+    return bool(re.fullmatch(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\.?", token))
 
 
 def code_span(text: str) -> str:

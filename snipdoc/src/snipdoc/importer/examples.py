@@ -35,7 +35,11 @@ class Example:
     # Decided from runs:
     hidden: bool = False
     skip: bool = False
+    skip_reason: str = ""  # "exception": after one, as in a notebook; "unrecorded": its own output
+    raised: str = ""  # the exception a skipped statement raised, and what it printed before
+    printed: str = ""
     ellipsis: bool = False
+    unstable: bool = False  # its numbers differed in a later run: always masked
     want: str = ""
 
     def source(self) -> list[str]:
@@ -110,6 +114,15 @@ def _is_print(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
 
 
+# Calls that return None: inside a loop they echo nothing, and `_ = ` on each would only clutter it.
+_NONE_CALLS = frozenset("backward zero_grad show pause append extend insert sort reverse clear remove savefig".split())
+
+
+def _returns_none(node: ast.expr) -> bool:
+    func = node.func if isinstance(node, ast.Call) else None
+    return isinstance(func, ast.Attribute) and func.attr in _NONE_CALLS
+
+
 def _nested_expressions(statement: ast.stmt) -> list[ast.Expr]:
     found, todo = [], [statement]
     while todo:
@@ -117,7 +130,8 @@ def _nested_expressions(statement: ast.stmt) -> list[ast.Expr]:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
                 continue  # their bodies run later, not echoed
-            if isinstance(child, ast.Expr) and not _is_print(child.value) and not isinstance(child.value, ast.Constant):
+            if isinstance(child, ast.Expr) and not _is_print(child.value) and not _returns_none(child.value) \
+                    and not isinstance(child.value, ast.Constant):
                 found.append(child)
             todo.append(child)
     return found

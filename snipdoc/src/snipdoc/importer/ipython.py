@@ -2,7 +2,8 @@
 
 A snippet runs under doctest, which knows no magics. What has a plain
 equivalent is converted (``%matplotlib inline``: the site captures each cell's
-figures anyway; ``obj?``: ``help(obj)``; ``display(x)``: ``x``; ``%time stmt``:
+figures anyway; ``obj?``: ``help(obj)``, while ``obj??``, the source pager, is
+dropped; ``display(x)``: ``x``; ``%time stmt``:
 ``stmt``; a Python 2 ``print x``: ``print(x)``); what has none is dropped
 (``!pip install``, ``%timeit``, ``%cd``, cell magics but ``%%time``), and
 every change is a note for the report. Lines are only rewritten in a cell that
@@ -74,6 +75,10 @@ def _line(line: str, result: Converted, lineno: int) -> list[str]:
     if stripped[0] in "%!":
         return _magic(stripped, indent, result, lineno)
     m = _HELP.match(line)
+    if m and "??" in (m.group(2) or "") + (m.group(4) or ""):
+        # IPython's source pager: pages of source or pydoc that the notebook never stored.
+        return _drop(f"`{stripped}` removed: it only opens the source pager (read the source there); "
+                     "the notebook stored no output for it", indent, result)
     if m and (m.group(2) or m.group(4)):
         result.help_lines.add(lineno)
         result.notes.append((CONVERTED, f"`{stripped}` → `help({m.group(3)})` (the notebook stored no output for the help pager, so it is not compared)"))
@@ -102,7 +107,10 @@ def _magic(stripped: str, indent: str, result: Converted, lineno: int) -> list[s
     if name == "timeit":
         return _drop(f"`{stripped}` removed: it only measures time (its statement runs in a scope of its own "
                      "and leaves nothing behind)", indent, result)
-    if name in ("pinfo", "pinfo2") and rest:
+    if name == "pinfo2" and rest:
+        return _drop(f"`{stripped}` removed: it only opens the source pager; the notebook stored no output for it",
+                     indent, result)
+    if name == "pinfo" and rest:
         result.help_lines.add(lineno)
         result.notes.append((CONVERTED, f"`{stripped}` → `help({rest.strip()})`"))
         return [f"{indent}help({rest.strip()})"]

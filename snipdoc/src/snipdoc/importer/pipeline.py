@@ -51,9 +51,11 @@ class Plan:
     part: str | None = None
     deps: set[int] = field(default_factory=set)
     uninitialised: bool = False
+    ids: bool = False  # calls id(): its numbers are addresses
     differs: bool = False
     runs: tuple[str, str] = ("", "")
     seed: str = ""
+    seed_at: int | None = None  # the cell the seed was put in, when it is seeded
     notes: list[str] = field(default_factory=list)
 
 
@@ -86,18 +88,20 @@ def import_notebook(notebook: Path, page: Path, settings: dict, *, force: bool =
         recorder = Recorder(eng, Path(tmp) / snippet_path.name, eng.display(snippet_path), nb, plans)
         text, final = recorder.record()
         off_reference = None if eng.on_reference else (eng.platform_here(), eng.declared)
+    _deps_of_what_ran(plans)
     # The importer is for PyTorch notebooks: its notes name the torch version that ran.
     versions = cache.environment(dict.fromkeys(["torch", *eng.packages]))
-    runs = [_cell_run(p, [out for ex, out in zip(recorder.flat, final) if ex.cell == i])
+    runs = [_cell_run(p, [out for ex, out in zip(recorder.flat, final) if ex.cell == i], plans)
             for i, p in enumerate(plans)]
     verdicts = drift.verdicts(runs)
     embeds = {}
     kinds = {v.label: v.kind for v in verdicts}
-    for p, v in zip(plans, verdicts):
-        skipped = sum(e.skip for e in p.examples if e.kind == "code")
+    for p, v, r in zip(plans, verdicts, runs):
+        skipped = sum(e.skip and e.skip_reason == "exception" for e in p.examples if e.kind == "code")
         embeds[p.cell.index] = draft.CodeEmbed(p.cell, p.part if p.examples else None,
                                                static_code=p.code if not p.examples else "",
                                                verdict=v, skipped=skipped, seed=p.seed.split("  #")[0],
+                                               seed_in=r.seed_in,
                                                root_kind=kinds.get(v.root, ""))
     page_draft = draft.page(nb, embeds, name, page, versions)
     general = _general_notes(nb, plans) + page_draft.notes
@@ -155,7 +159,7 @@ def plan(nb: Notebook) -> list[Plan]:
             if any(ex.start + n + 1 in converted.help_lines for n in range(len(ex.lines))):
                 ex.kind = "help"
         plans.append(Plan(cell, code, converted, exs, names, notes=notes,
-                          uninitialised=bool(normalise.UNINITIALISED.search(code))))
+                          uninitialised=bool(normalise.UNINITIALISED.search(code)), ids=bool(normalise.IDS.search(code))))
     for p, d in zip(plans, deps.direct_dependencies([p.names for p in plans])):
         p.deps = d
     counts = [p.cell.execution_count for p in plans]
@@ -202,11 +206,13 @@ class Recorder:
 
     def record(self) -> tuple[str, list[dict]]:
         first, second = self.run(), self.run()
-        self._find_nondeterminism(first, second)
         for ex, out in zip(self.flat, first):
-            # A notebook shows the value of a cell's last expression only, and none from inside a block.
-            shown = ex.last and ex.statement == "Expr"
-            ex.hidden = bool(ex.hide_at) and not shown and out["status"] == "ok" and bool(out["got"])
+            # A notebook shows the value of a cell's last expression only, and none from inside a
+            # block. Nothing is expected yet, so any output counts, whatever the status says; a
+            # value that is only a memory address (<Line2D at 0x..>) says nothing and is hidden too.
+            shown = ex.last and ex.statement == "Expr" and not normalise.only_addresses(out["got"])
+            ex.hidden = bool(ex.hide_at) and not shown and bool(out["got"]) and TRACEBACK_HEADER not in out["got"]
+        self._find_nondeterminism(first, second)
         self._skip_after_failures(first)
         self._add_seeds()
         for _ in range(MAX_ROUNDS):
@@ -221,28 +227,54 @@ class Recorder:
                       if out["status"] in ("exception", "mismatch", "too_large")]
             if not failed:
                 return self.text(), final
-            for ex, out in failed:  # e.g. prints, then raises: doctest cannot expect both
-                why = out.get("error") or "its output differs from the recorded one"
+            for ex, out in failed:
+                if out["status"] == "mismatch" and not ex.unstable and normalise.same_run(ex.want, out["got"], True):
+                    ex.unstable = True  # numbers that two runs happened to agree on (an id()): masked next round
+                    continue
+                why = out.get("error") or "its output differs from run to run"
                 self.plans[ex.cell].notes.append(f"a statement could not be recorded ({why}): skipped")
-                self._skip_rest(ex, including=True)
+                if out["status"] == "mismatch":  # two runs happened to agree; this one did not
+                    self.plans[ex.cell].differs = True
+                if out["status"] == "exception":
+                    ex.raised, ex.printed = out.get("error") or "", out.get("printed") or ""
+                self._skip_rest(ex, including=True, reason="unrecorded")
         raise NotebookError(f"{self.nb.path}: the draft did not settle after {MAX_ROUNDS} rounds; nothing was written")
 
     def _find_nondeterminism(self, first: list[dict], second: list[dict]) -> None:
         flat = self.flat
         for p in self.plans:
-            pairs = [(a["got"], b["got"]) for ex, a, b in zip(flat, first, second) if self.plans[ex.cell] is p]
-            p.differs = not all(normalise.same_run(a, b, p.uninitialised) for a, b in pairs)
+            # A hidden value (w.requires_grad_() echoing a random w) is not on the page: only
+            # what a statement prints counts, and all of a hidden expression's output is its value.
+            pairs = [(a["got"], b["got"]) for ex, a, b in zip(flat, first, second)
+                     if self.plans[ex.cell] is p and not (ex.hidden and ex.statement == "Expr")]
+            p.differs = not all(normalise.same_run(a, b, p.uninitialised, p.ids) for a, b in pairs)
             p.runs = ("".join(a for a, _ in pairs), "".join(b for _, b in pairs))
 
     def _add_seeds(self) -> None:
-        bound: set[str] = set()
+        """A seed before each nondeterministic cell that no nondeterministic cell feeds, placed in
+        the first cell of its lineage that draws random numbers: the data In [3] prints may come
+        from In [2]'s torch.randn."""
+        bound, before = set(), []
+        for p in self.plans:
+            before.append(set(bound))
+            bound |= p.names.binds
+        lineages: dict[int, list[int]] = {}  # cell that gets the seed -> the cells it seeds, with their ancestors
         for i, p in enumerate(self.plans):
             if p.differs and not p.uninitialised and not any(self.plans[j].differs for j in self._ancestors(i)):
-                at = next((k for k, e in enumerate(p.examples) if e.statement not in ("Import", "ImportFrom")), 0)
-                imported = bound | {n for e in p.examples[:at] for n in deps.names("\n".join(e.lines)).binds}
-                p.seed = seed_code(p.code, "torch" in imported) + SEED_NOTE
-                p.examples.insert(at, examples.seed_example(i, p.seed))
-            bound |= p.names.binds
+                family = sorted(self._ancestors(i) | {i})
+                target = next((j for j in family if drift.RANDOM.search(self.plans[j].code)), i)
+                lineages.setdefault(target, []).extend(family)
+                p.seed_at = target
+        for target, family in lineages.items():
+            t = self.plans[target]
+            at = next((k for k, e in enumerate(t.examples) if e.statement not in ("Import", "ImportFrom")), 0)
+            imported = before[target] | {n for e in t.examples[:at] for n in deps.names("\n".join(e.lines)).binds}
+            # The generator may be called from a function an earlier cell defined (random.shuffle in data_iter).
+            seed = seed_code("\n".join(self.plans[j].code for j in sorted(set(family))), "torch" in imported)
+            t.examples.insert(at, examples.seed_example(target, seed + SEED_NOTE))
+            for p in self.plans:
+                if p.seed_at == target:
+                    p.seed = seed + SEED_NOTE
 
     def _ancestors(self, i: int) -> set[int]:
         seen, todo = set(), list(self.plans[i].deps)
@@ -261,18 +293,19 @@ class Recorder:
                 continue
             if out["status"] == "too_large":
                 self.plans[ex.cell].notes.append(f"a statement printed more than the output limit: skipped ({out.get('error', '')})")
-                changed |= self._skip_rest(ex, including=True)
-            elif out["status"] == "exception" or out["got"].startswith(TRACEBACK_HEADER):
-                changed |= self._skip_rest(ex, including=False)
+                changed |= self._skip_rest(ex, including=True, reason="unrecorded")
+            elif out["status"] == "exception" or TRACEBACK_HEADER in out["got"]:
+                changed |= self._skip_rest(ex, including=False, reason="exception")
         return changed
 
-    def _skip_rest(self, ex: Example, including: bool) -> bool:
+    def _skip_rest(self, ex: Example, including: bool, reason: str) -> bool:
         cell = self.plans[ex.cell].examples
         start = cell.index(ex) + (0 if including else 1)
         changed = False
         for other in cell[start:]:
             if not other.skip:
                 other.skip, other.want, other.ellipsis, changed = True, "", False, True
+                other.skip_reason = reason
         return changed
 
     def _want(self, ex: Example, a: dict, b: dict) -> None:
@@ -280,12 +313,17 @@ class Recorder:
         if ex.skip:
             return
         got, other = a["got"], b["got"]
-        uninitialised = self.plans[ex.cell].uninitialised
+        uninitialised, ids = self.plans[ex.cell].uninitialised, self.plans[ex.cell].ids
         ex.ellipsis = False
-        if got == other and not normalise.ADDRESS.search(got) and not (uninitialised and re.search(r"\d", got)):
+        # doctest checks only the exception of an example that raises, not what it printed first.
+        got, other = _from_traceback(got), _from_traceback(other)
+        if got == other and not ex.unstable and not normalise.ADDRESS.search(got) \
+                and not (uninitialised and re.search(r"\d", got)) and not (ids and normalise.has_ids(got)):
             ex.want = got
-        elif normalise.same_run(got, other) or (uninitialised and normalise.same_run(got, other, True)):
-            ex.want, ex.ellipsis = normalise.ellipsis_want(got, values=uninitialised), True
+        elif not ex.unstable and (normalise.same_run(got, other, ids=ids)
+                                  or (uninitialised and normalise.same_run(got, other, True, ids))):
+            # id() values can agree in every run here and still differ in the build's own process.
+            ex.want, ex.ellipsis = normalise.ellipsis_want(got, values=uninitialised, ids=ids), True
         elif normalise.same_run(got, other, True):
             ex.want, ex.ellipsis = normalise.ellipsis_want(got, values=True), True
             self.plans[ex.cell].notes.append("numbers differ between runs even after seeding: masked with ... on the page")
@@ -293,7 +331,34 @@ class Recorder:
             ex.want, ex.ellipsis = "...\n", True
             self.plans[ex.cell].notes.append("output differs between runs even after seeding: not recorded (...)")
         else:
-            self._skip_rest(ex, including=True)
+            self._skip_rest(ex, including=True, reason="unrecorded")
+            return
+        if ex.want.startswith("..."):
+            # doctest reads a first output line starting with "..." as more code: start with what both printed.
+            if got[:1] == other[:1] and got[:1] not in ". \n":
+                ex.want = got[0] + ex.want
+            else:
+                self._skip_rest(ex, including=True, reason="unrecorded")
+
+
+def _from_traceback(got: str) -> str:
+    start = got.find(TRACEBACK_HEADER)
+    return got[start:] if start > 0 else got
+
+
+def _deps_of_what_ran(plans: list[Plan]) -> None:
+    """A cell stops at its exception: an object its later statements would have changed
+    (``w.add_(1)``) is as the cells before left it, so it is not this cell's doing. A name they
+    would have bound still counts: a cell that reads it misses it because this cell failed."""
+    names = []
+    for p in plans:
+        cut = [e for e in p.examples if e.kind == "code" and e.skip and e.skip_reason == "exception"]
+        if cut and all(e.statement for e in p.examples):  # a cell that does not parse keeps its every name
+            ran = "\n".join("\n".join(e.lines) for e in p.examples if e.kind == "code" and e not in cut)
+            p.names.changes = deps.names(ran).changes
+        names.append(p.names)
+    for p, d in zip(plans, deps.direct_dependencies(names)):
+        p.deps = d
 
 
 def seed_code(code: str, torch_bound: bool) -> str:
@@ -309,10 +374,13 @@ def seed_code(code: str, torch_bound: bool) -> str:
     return "; ".join(parts)
 
 
-def _cell_run(p: Plan, outs: list[dict]) -> drift.CellRun:
+def _cell_run(p: Plan, outs: list[dict], plans: list[Plan]) -> drift.CellRun:
     text, error, figures = "", None, 0
     for ex, out in zip(p.examples, outs):
         figures += len(out.get("figures") or [])
+        if ex.kind == "code" and ex.raised:  # skipped only because doctest cannot record it: it still raises
+            text += ex.printed
+            error = ex.raised if error is None else error
         if ex.kind != "code" or ex.skip:
             continue
         got = out["got"]
@@ -324,14 +392,17 @@ def _cell_run(p: Plan, outs: list[dict]) -> drift.CellRun:
             text += got
     old = p.cell.outputs
     notes = list(p.notes)
-    if p.examples and any(e.skip for e in p.examples if e.kind == "code"):
-        n = sum(e.skip for e in p.examples if e.kind == "code")
+    n = sum(e.skip and e.skip_reason == "exception" for e in p.examples if e.kind == "code")
+    if n:
         notes.append(f"{n} statement(s) after the exception not run (`# doctest: +SKIP`), as in a notebook")
     return drift.CellRun(
         label=p.cell.label, code=p.code, old_text=normalise.clean_old(old.text), old_error=old.error, old_images=len(old.images),
         old_stderr=old.stderr, old_other=old.other, new_text=text, new_error=error, figures=figures,
-        deps=p.deps, differs=p.differs, uninitialised=p.uninitialised, seed=p.seed.split("  #")[0],
+        deps=p.deps, differs=p.differs, uninitialised=p.uninitialised, ids=p.ids, seed=p.seed.split("  #")[0],
+        seed_in=plans[p.seed_at].cell.label if p.seed_at is not None and plans[p.seed_at] is not p else "",
         dropped=p.converted.dropped_cell, notes=notes, runs=p.runs,
+        timing_gone=normalise.has_timing(old.text) and any(
+            kind == ipython.DROPPED and note.startswith("`%timeit") for kind, note in p.converted.notes),
     )
 
 
