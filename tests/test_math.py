@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["ch12/", "notebooks/ch12/"]
 # Every element that holds a formula on a page: arithmatex's on Markdown pages, and the
 # same markup made from a notebook's $...$ (formulas.from_notebook).
-FORMULA = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
+FORMULA = re.compile(r'<(span|div) class="arithmatex"[^>]*>(.*?)</\1>', re.S)
 
 
 def test_pages_as_served_hold_typeset_formulas_and_no_tex(built_site):
@@ -130,3 +130,17 @@ def test_without_node_the_build_says_what_to_install(tmp_path, monkeypatch):
     with pytest.raises(formulas.MathError, match="Run `npm ci`"):
         monkeypatch.undo()
         formulas.Typesetter(tmp_path).render([("x", False)])
+
+
+def test_numbered_figures_and_equations_are_linked_from_the_text(built_site):
+    for path, kinds in (("ch12/", ("fig", "eq")), ("notebooks/ch12/", ("eq",))):
+        page = (built_site / path / "index.html").read_text(encoding="utf-8")
+        ids = set(re.findall(r' id="([^"]+)"', page))
+        links = re.findall(r'<a href="#((fig|eq)-[\d-]+)">(?:图|式)\u00a0', page)
+        assert {kind for _, kind in links} == set(kinds), f"/{path}: {links}"
+        assert [target for target, _ in links if target not in ids] == [], f"/{path}: links to nothing"
+        # Every mention in the prose is a link (captions, headings and code are not prose).
+        prose = re.sub(r"<(figcaption|h\d|code|pre)\b.*?</\1>|<a [^>]*>.*?</a>|<[^>]+>", " ", page, flags=re.S)
+        assert re.findall(r"图 \d+-\d+|式 ?[(（]\d+-\d+[)）]", prose) == [], f"/{path}: a mention left as text"
+    chapter = (built_site / "ch12/index.html").read_text(encoding="utf-8")
+    assert {"eq-12-1", "eq-12-2", "eq-12-3", "eq-12-4"} <= set(re.findall(r'<div class="arithmatex" id="([^"]+)">', chapter))

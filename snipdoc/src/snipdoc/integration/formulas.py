@@ -34,7 +34,7 @@ FOR_SEARCH = "search/formulas.json"
 """Every formula of the site, typeset, for search results that quote one (js/search-formulas.js)."""
 
 # What pymdownx.arithmatex (generic mode) makes of $...$ and $$...$$ in Markdown.
-ARITHMATEX = re.compile(r'<(span|div) class="arithmatex">\s*\\([(\[])(.*?)\\[)\]]\s*</\1>', re.S)
+ARITHMATEX = re.compile(r'<(span|div) class="arithmatex"([^>]*)>\s*\\([(\[])(.*?)\\[)\]]\s*</\1>', re.S)
 # What MathJax writes for its own browser-side tools (the TeX of every part, its node
 # kinds, links that serve Internet Explorer), which a page typeset here never runs: a
 # third of the weight of the formulas. The node kinds its stylesheet reads stay.
@@ -42,10 +42,12 @@ UNUSED = re.compile(r' (?:data-latex|data-c|xmlns(?::xlink)?|focusable|role|over
                     r'| data-mml-node="(?!mtable|merror|maction)[^"]*"| style="position: relative;"')
 MOVED_GLYPH = re.compile(r'<g transform="translate\(([-\d.]+),([-\d.]+)\)"><use (href="[^"]*")/></g>')
 GROUP = re.compile(r"<g( [^>]*)?>|</g>")
-# The outer group of each SVG flips MathJax's coordinates: done by the stylesheet instead.
+# The outer group of most SVGs only flips MathJax's coordinates: done by the stylesheet
+# instead, for the groups left without attributes (others, such as a numbered
+# equation's, keep their own).
 FLIP = '<g stroke="currentColor" fill="currentColor" stroke-width="0" transform="scale(1,-1)">'
 FLIP_CSS = """
-mjx-container[jax="SVG"] > svg > g { stroke: currentColor; fill: currentColor; stroke-width: 0; transform: scale(1,-1); }
+mjx-container[jax="SVG"] > svg > g:not([transform]) { stroke: currentColor; fill: currentColor; stroke-width: 0; transform: scale(1,-1); }
 /* The box its hidden MathML is laid over (MathJax sets this on each container). */
 mjx-container { position: relative; }
 """
@@ -204,8 +206,8 @@ def typeset_page(html: str, typesetter: Typesetter, stylesheet_url: str) -> str:
     found = list(ARITHMATEX.finditer(html))
     if not found:
         return html
-    rendered = iter(typesetter.render([(htmllib.unescape(m[3]), m[2] == "[") for m in found]))
-    html = ARITHMATEX.sub(lambda m: f'<{m[1]} class="arithmatex">{next(rendered)}</{m[1]}>', html)
+    rendered = iter(typesetter.render([(htmllib.unescape(m[4]), m[3] == "[") for m in found]))
+    html = ARITHMATEX.sub(lambda m: f'<{m[1]} class="arithmatex"{m[2]}>{next(rendered)}</{m[1]}>', html)
     html = GLUE.sub(lambda m: f'<span class="math-glue">{m[0]}</span>' if m[1] or m[3] else m[0], html)
     html = html.replace("</head>", f'<link rel="stylesheet" href="{stylesheet_url}">\n</head>', 1)
     body = re.search(r"<body[^>]*>", html).end()

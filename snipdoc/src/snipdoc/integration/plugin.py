@@ -31,7 +31,7 @@ from ..engine.cache import write_atomic
 from ..engine.core import Engine
 from .extension import ALIASES, SnippetExtension
 from ..engine.parse import SnippetError, find_directives
-from . import formulas, notebook, quick_rebuild
+from . import crossref, formulas, notebook, quick_rebuild
 from .figure_files import FigureFiles
 
 log = get_plugin_logger(__name__)
@@ -305,6 +305,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             html = notebook.with_page_links(html, page, self.notebooks, config)
             html = notebook.finish_page(html, page, self.notebooks, config)
             html = self.figures.take(html, page.url)
+            html = crossref.link_numbered(html)
         return html
 
     def on_env(self, env, *, config, files):
