@@ -131,9 +131,10 @@ class Corpus:
 @pytest.fixture(scope="session")
 def corpus(tmp_path_factory) -> Corpus:
     root = tmp_path_factory.mktemp("corpus")
-    # The real site's stylesheets and MathJax, so a page looks as it would in the notes.
+    # The real site's stylesheets and scripts, so a page looks as it would in the notes
+    # (its formulas are typeset when it is built, with MathJax from node_modules).
     extra = ("extra_css: [css/snippets.css, css/states.css, css/reading.css]\n"
-             "extra_javascript: [js/mathjax.js, assets/mathjax/tex-chtml.js]\n")
+             "extra_javascript: [js/search-formulas.js]\n")
     make_site(root, {"index.md": "# 首页\n"}, options={"timeout": 60}, extensions=[*EXTENSIONS, ARITHMATEX],
               extra=extra)
     for folder in ("css", "js"):

@@ -23,7 +23,7 @@ def _page(path: Path) -> str:
 def test_properdocs_builds_the_same_site(built_site, build_site, tmp_path):
     site = build_site(ROOT, tmp_path / "site", command="properdocs")
     assert _files(site) == _files(built_site)
-    assert "assets/mathjax/tex-chtml.js" in _files(site)
+    assert "assets/mathjax/svg.css" in _files(site) and "search/formulas.json" in _files(site)
     pages = [name for name in _files(site) if name.endswith(".html")]
     assert "ch12/index.html" in pages
     for name in pages:

@@ -36,6 +36,7 @@ from ..engine.core import Engine
 from ..engine.parse import Directive, SnippetError, find_directives
 from ..engine.figures import FIGURE_RC, FIGURE_SAVE
 from ..engine.run import TRACEBACK_HEADER
+from . import formulas
 
 log = get_plugin_logger(__name__)
 
@@ -215,7 +216,7 @@ def finish_page(html: str, page, notebooks: dict[str, "Written"], config) -> str
         return html
     # Search would list every section twice; it leads to the chapter, which links here.
     page.meta["search"] = {"exclude": True}
-    return heading_anchors(html, page, config)
+    return formulas.from_notebook(heading_anchors(html, page, config))
 
 
 def heading_anchors(html: str, page, config) -> str:

@@ -24,13 +24,14 @@ from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.toc import get_toc
+from mkdocs.utils import get_relative_url
 
 from ..engine import values
 from ..engine.cache import write_atomic
 from ..engine.core import Engine
 from .extension import ALIASES, SnippetExtension
 from ..engine.parse import SnippetError, find_directives
-from . import assets, notebook, quick_rebuild
+from . import crossref, formulas, notebook, quick_rebuild
 from .figure_files import FigureFiles
 
 log = get_plugin_logger(__name__)
@@ -65,6 +66,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         self.brought_up: set[str] = set()  # those of them this build writes and converts
         self.stale_urls: dict[str, str] = {}  # their addresses -> their files, as the last build left them
         self.search_index = quick_rebuild.LaterSearchIndex()  # under serve: written after the reload
+        self.typesetter: formulas.Typesetter | None = None  # kept across rebuilds, with the formulas it typeset
 
     # Defining on_startup keeps this instance, and its engine, across the rebuilds of `mkdocs serve`.
     def on_startup(self, *, command, dirty):
@@ -73,6 +75,8 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
 
     def on_shutdown(self):
         self._publish_site()
+        if self.typesetter is not None:
+            self.typesetter.close()
         if self.engine is not None:
             self.engine.close()
 
@@ -94,6 +98,8 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             self._settings = settings
             threading.Thread(target=self._name_slow_runs, args=(self.engine,), daemon=True).start()
         self.ext.engine, self.ext.host, self.ext.serving = self.engine, self, self.command == "serve"
+        if self.typesetter is None or self.typesetter.project != self.root:
+            self.typesetter = formulas.Typesetter(self.root, settings["cache_dir"] / "formulas.json")
         if self.command == "serve" and self.signal is None:
             # Known before the first build ends, so that a run which finishes during it
             # still reloads the page (on_serve, which watches the folder, comes after it).
@@ -112,7 +118,6 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         self.figures = FigureFiles()
 
     def on_files(self, files, *, config):
-        files = assets.add_mathjax(files, config)
         if not self.config.enabled:
             return files
         search = config.plugins.get("material/search") or config.plugins.get("search")
@@ -219,6 +224,17 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         self.staging = (site, staging)
         config.site_dir = str(staging)
 
+    # After every other plugin: the search index keeps the formulas' TeX, which is what a
+    # reader types and what search results show.
+    @event_priority(-100)
+    def on_post_page(self, output, *, page, config):
+        if not self.config.enabled:
+            return output
+        try:
+            return formulas.typeset_page(output, self.typesetter, get_relative_url(formulas.STYLESHEET, page.url))
+        except formulas.MathError as exc:
+            raise PluginError(f"{page.file.src_uri}: {exc}") from None
+
     # Last, after every step that rewrites the search index (the notes' glossary hook).
     @event_priority(-200)
     def on_post_build(self, *, config):
@@ -226,6 +242,12 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             self.figures.write(config.site_dir)
             self.search_index.start()
         self.built = True
+        if self.config.enabled:
+            self.typesetter.write(Path(config.site_dir))
+            if self.typesetter.sent:
+                log.info(f"formulas: {self.typesetter.sent} typeset by MathJax in {self.typesetter.seconds:.1f} s")
+                self.typesetter.save()
+                self.typesetter.sent, self.typesetter.seconds = 0, 0.0
         self.wanted -= self.brought_up  # now up to date; a request during the build waits for the next
         # Under serve, have the preloaded libraries imported before the author's first edit, not after it.
         if self.config.enabled and self.command == "serve":
@@ -293,6 +315,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
             html = notebook.with_page_links(html, page, self.notebooks, config)
             html = notebook.finish_page(html, page, self.notebooks, config)
             html = self.figures.take(html, page.url)
+            html = crossref.link_numbered(html)
         return html
 
     def on_env(self, env, *, config, files):
