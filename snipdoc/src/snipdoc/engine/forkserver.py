@@ -12,8 +12,12 @@ when it forks (tests/test_isolation.py checks the thread count). Where fork
 is unsafe (macOS), the server forks nothing and hands each request to a fresh
 interpreter started ahead instead (spares.py).
 
-Up to ``jobs`` children run at once. A child that outlives the timeout is
-killed with its process group; its scratch folder is removed however it ends.
+A child reports through a file in its scratch folder (run.py) and the server
+learns that it ended from the kernel, so it holds no descriptor of the
+server's. One that configured a preloaded library's import before importing
+it runs again in a new interpreter (imports.py). Up to ``jobs`` children run
+at once. A child that outlives the timeout is killed with its process group;
+its scratch folder is removed however it ends.
 ``Pool`` is the build's handle: requests are batched down a pipe, and each
 answer resolves a Future.
 """
@@ -144,8 +148,7 @@ class Pool:
 class _Child:
     def __init__(self, request: dict, pid: int, folder: str, deadline: float) -> None:
         self.request, self.rid, self.pid, self.folder, self.deadline = request, request["id"], pid, folder, deadline
-        # Readable when the process ends (Linux 5.3+); elsewhere the loop polls.
-        self.ended = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
+        self.ended = _pidfd(pid)
         self.status: int | None = None
 
     def exited(self, ready: list[int]) -> bool:
@@ -158,6 +161,14 @@ class _Child:
 
 
 POLL = 0.02  # seconds between looks at the children where the kernel gives no process descriptor
+
+
+def _pidfd(pid: int) -> int | None:
+    """A descriptor readable when the process ends (Linux 5.3+), or None: then the loop polls."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
 
 
 def serve(scratch: str, jobs: int, timeout: float, spares: Spares | None = None) -> None:
