@@ -65,15 +65,18 @@ def breakdown(n: int = 40) -> None:
 
     process.prepare(PRELOAD)
 
-    def fresh(cwd, folder, channel):
-        os.setsid()
-        process.become_fresh(cwd, folder, channel)
+    def fresh(cwd, folder):
+        os.setpgid(0, 0)
+        process.become_fresh(cwd, folder)
 
-    def trivial(cwd, folder, channel):
-        fresh(cwd, folder, channel)
-        run.child_main({"id": 1, "path": str(snippet), "root": folder, "output_limit": 100_000}, channel)
+    def trivial(cwd, folder):
+        fresh(cwd, folder)
+        run.child_main({"id": 1, "path": str(snippet), "root": folder, "folder": folder, "output_limit": 100_000})
 
-    with tempfile.TemporaryDirectory(prefix="isolation-") as scratch:
+    # Not TemporaryDirectory: its finalizer is an exit handler, which every child runs (as a
+    # fresh interpreter runs its own), and the first child would remove the folder.
+    scratch = tempfile.mkdtemp(prefix="isolation-")
+    try:
         snippet = Path(scratch) / "s.txt"
         snippet.write_text(TRIVIAL.format(n=1, m=2), encoding="utf-8")
         steps = [("fork and exit", lambda *a: None), ("+ become the reference process", fresh),
@@ -81,6 +84,8 @@ def breakdown(n: int = 40) -> None:
         for label, step in steps:
             cpu, wall = _children(scratch, step, n)
             print(f"{label:40s} {cpu * 1000:6.1f} ms CPU, {wall * 1000:6.1f} ms wall per snippet")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _children(scratch: str, step, n: int) -> tuple[float, float]:
@@ -89,17 +94,12 @@ def _children(scratch: str, step, n: int) -> tuple[float, float]:
         folder = tempfile.mkdtemp(dir=scratch)
         cwd = os.path.join(folder, "cwd")
         os.mkdir(cwd)
-        read, write = os.pipe()
         pid = os.fork()
         if pid == 0:
             try:
-                step(cwd, folder, write)
+                step(cwd, folder)
             finally:
                 os._exit(0)
-        os.close(write)
-        while os.read(read, 1 << 20):
-            pass
-        os.close(read)
         os.waitpid(pid, 0)
         shutil.rmtree(folder)
     after = os.times()

@@ -116,6 +116,24 @@ PAIRS = {
     # Not a session leader (a fresh process is not either), so it may make its own group.
     "process session": (">>> 1\n1\n", ">>> import os; os.getsid(0) == os.getpid()\n>>> os.setpgrp()\n"),
 }
+# How the engine's own machinery shows (its hooks, its reports, its recorder), which does not
+# depend on what the server preloads: run once, with the notes' preload list.
+MECHANICS = {
+    # The preloaded packages, and the warnings filters their imports add, are not there before.
+    "preloaded packages not yet imported": (
+        ">>> 1\n1\n", ">>> import sys, warnings; 'torch' in sys.modules, 'numpy' in sys.modules, len(warnings.filters)\n"),
+    # The engine's audit hook must not fail an open() after the working folder is gone.
+    "working folder deleted": (">>> 1\n1\n", ">>> import os, tempfile; d = tempfile.mkdtemp(); os.chdir(d); os.rmdir(d)\n"
+                               ">>> open('notes.txt')\n"),
+    # Descriptors a snippet closes, or a process it leaves holding them, are no channel of the engine's.
+    "every descriptor closed": (">>> 1\n1\n", ">>> import os; os.closerange(3, 1 << 16); print('still here')\n"),
+    "process left holding the descriptors": (
+        ">>> 1\n1\n", ">>> import os, time\n>>> if os.fork() == 0:\n...     os.closerange(0, 3); time.sleep(60); os._exit(0)\n"
+        ">>> print('done')\n"),
+    # doctest runs, without reporting them, the examples after a failure that carry this flag.
+    "REPORT_ONLY_FIRST_FAILURE": (">>> 1\n1\n", ">>> 1  # doctest: +REPORT_ONLY_FIRST_FAILURE\n2\n"
+                                  ">>> print('quiet')  # doctest: +REPORT_ONLY_FIRST_FAILURE\n>>> print('next')\n"),
+}
 
 
 def os_cpus() -> int:
@@ -170,10 +188,11 @@ def differing(engine, pairs, project, tmp_path_factory) -> dict[str, str]:
 def test_every_probe_prints_what_a_fresh_doctest_prints(project, tmp_path_factory):
     engine = Engine(project / "snippets", project / ".cache", timeout=20, jobs=1, preload=PRELOAD)
     try:
-        differ = differing(engine, PAIRS, project, tmp_path_factory)
+        differ = differing(engine, PAIRS | MECHANICS, project, tmp_path_factory)
     finally:
         engine.close()
-    assert not differ, f"{len(differ)} of {len(PAIRS)} probes differ from a fresh doctest:\n" + "\n".join(
+    total = len(PAIRS) + len(MECHANICS)
+    assert not differ, f"{len(differ)} of {total} probes differ from a fresh doctest:\n" + "\n".join(
         f"--- {name}\n{out}" for name, out in differ.items())
 
 
@@ -209,35 +228,143 @@ def test_input_gets_eof_at_once_as_in_a_fresh_process(project):
         engine.close()
 
 
-def test_what_a_forked_child_shares_with_the_server(project, tmp_path_factory):
-    """A child holds 0, 1, 2 and its channel to the server, nothing else; one
+SHARED = textwrap.dedent("""\
+    >>> import os, torch, numpy
+    >>> sorted(os.listdir('/proc/self/fd'))
+    >>> torch.get_num_threads() == len(os.sched_getaffinity(0))
+    >>> _ = torch.manual_seed(0)
+    >>> a = torch.rand(600, 600, dtype=torch.float64)
+    >>> float((a @ a).sum())
+    >>> m = numpy.arange(360000, dtype=float).reshape(600, 600) / 360000
+    >>> float((m @ m).sum())
+""")
+
+
+def test_what_a_forked_child_shares_with_the_server(runs, project, tmp_path_factory):
+    """A child holds 0, 1, 2, nothing else (it reports through a file); one
     thread; torch's intra-op pool as a fresh process has it, not yet started.
     A fresh process has OpenBLAS's worker threads from numpy's import; a child
     gets them back on its first BLAS call, so numbers are the same (a thread
     count read before that call is not: the one known difference)."""
-    probe = textwrap.dedent("""\
-        >>> import os, torch, numpy
-        >>> sorted(os.listdir('/proc/self/fd'))
-        >>> torch.get_num_threads() == len(os.sched_getaffinity(0))
-        >>> _ = torch.manual_seed(0)
-        >>> a = torch.rand(600, 600, dtype=torch.float64)
-        >>> float((a @ a).sum())
-        >>> m = numpy.arange(360000, dtype=float).reshape(600, 600) / 360000
-        >>> float((m @ m).sum())
+    result = runs[0]["shared.txt"]
+    gots = [r["got"] for r in result["examples"]]
+    assert gots[1] == "['0', '1', '2', '3']\n"  # and the listing itself, as in a fresh process
+    assert gots[2] == "True\n"
+    assert not rejected({"shared.txt": result}, project, tmp_path_factory)
+
+
+# A snippet that configures what a preloaded library reads at import time, then imports it,
+# must get what a fresh process gives: the engine sees the change and runs it in a new
+# interpreter. "__main__" tells the two paths apart: the fork server's module, or a spare's.
+CONFIGURED = {
+    "OMP_NUM_THREADS before import torch": ">>> import os; os.environ['OMP_NUM_THREADS'] = '1'\n"
+                                           ">>> import torch; torch.get_num_threads()\n",
+    "MPLBACKEND before import matplotlib": ">>> import os; os.environ['MPLBACKEND'] = 'svg'\n"
+                                           ">>> import matplotlib; matplotlib.get_backend()\n",
+    "logging before import matplotlib.pyplot": (
+        ">>> import logging, sys\n"
+        ">>> logging.basicConfig(level=logging.DEBUG, stream=sys.stdout, format='%(name)s')\n"
+        ">>> import matplotlib.pyplot\n"),
+    "warnings filter before import numpy": ">>> import warnings; warnings.simplefilter('error')\n"
+                                           ">>> import numpy as np; _ = np.polyfit([1., 2., 3.], [1., 2., 3.], 5)\n",
+}
+WHERE = ">>> import __main__; __main__.__spec__.name\n"
+FORKED, FRESH = "'snipdoc.engine.forkserver'\n", "'snipdoc.engine.spares'\n"
+
+# Known differences (snipdoc/docs/internals.md): the engine prints one thing, the reference
+# another. If one disappears, this fails, and the list of known differences must lose it.
+KNOWN = {
+    "__main__ is the server's module": (WHERE, FORKED, "'doctest'\n"),
+    "the recorder's stdout": (">>> import sys; type(sys.stdout).__module__\n", "'snipdoc.engine.run'\n", "'__main__'\n"),
+    "more frames under the snippet": (
+        ">>> import inspect; any(f.filename.endswith('forkserver.py') for f in inspect.stack())\n", "True\n", "False\n"),
+}
+
+
+def exits_snippet(record) -> str:
+    return textwrap.dedent(f"""\
+        >>> import atexit, multiprocessing as mp
+        >>> from multiprocessing import util
+        >>> q = mp.Queue(); q.put(1); q.get()
+        1
+        >>> _ = open({str(record)!r}, 'w').write(util.get_temp_dir())
+        >>> _ = atexit.register(lambda: open({str(record)!r}, 'a').write('\\nbye'))
     """)
-    path = project / "snippets" / "shared.txt"
-    path.write_text(probe)
-    engine = Engine(project / "snippets", project / ".cache", timeout=30, preload=PRELOAD)
+
+
+@pytest.fixture(scope="module")
+def runs(project):
+    """The single-snippet cases below, through one engine, two at a time: results by file name.
+    The twins go through the cache and its in-flight de-duplication, as a build's pages do."""
+    files = {f"configured{i}.txt": text + WHERE for i, text in enumerate(CONFIGURED.values())}
+    files["plain.txt"] = T + ">>> import os; _ = os.environ.get('X')\n" + WHERE
+    files["configured_after.txt"] = T + ">>> import os; os.environ['OMP_NUM_THREADS'] = '1'\n" + WHERE
+    files |= {f"known{i}.txt": probe for i, (probe, _, _) in enumerate(KNOWN.values())}
+    files["exits.txt"] = exits_snippet(project / "exit_record")
+    files["shared.txt"] = SHARED
+    files["twin_a.txt"] = files["twin_b.txt"] = ">>> import os, sys; os.path.basename(sys.argv[-1])\n"
+    for name, text in files.items():
+        (project / "snippets" / name).write_text(text, encoding="utf-8")
+    engine = Engine(project / "snippets", project / ".cache", timeout=60, jobs=2, preload=PRELOAD)
     try:
-        result = engine.result(engine.load("shared.txt"), use_cache=False)
+        futures = {name: engine.submit(engine.load(name)) if name.startswith("twin") else
+                   engine.pool.submit(project / "snippets" / name, name) for name in files}
+        results = {name: future.result() for name, future in futures.items()}
     finally:
         engine.close()
-    gots = [r["got"] for r in result["examples"]]
-    fds = eval(gots[1])
-    assert len(fds) == 5 and fds[:3] == ["0", "1", "2"]  # and the channel, and the listing itself
-    assert gots[2] == "True\n"
-    # A fresh process lists one descriptor fewer (no channel) and prints the same numbers.
-    gots[1] = "['0', '1', '2', '3']\n"
-    path.write_text(filled(probe, gots))
-    run = reference_run(path, tmp_path_factory)
-    assert run.returncode == 0, run.stdout
+    exit_record = (project / "exit_record").read_text()
+    (project / "exit_record").unlink()
+    return results, exit_record
+
+
+def rejected(results: dict[str, dict], project, tmp_path_factory) -> dict[str, str]:
+    """The files whose engine outputs the reference command does not accept, with what it printed."""
+    paths = {}
+    for name, result in results.items():
+        path = project / "snippets" / name
+        if "crash" in result:
+            paths[name] = result["crash"]
+            continue
+        path.write_text(filled(path.read_text(encoding="utf-8"), [r["got"] for r in result["examples"]]),
+                        encoding="utf-8")
+    todo = [n for n in results if n not in paths]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = pool.map(lambda n: reference_run(project / "snippets" / n, tmp_path_factory), todo)
+    return {**paths, **{n: run.stdout[-1500:] for n, run in zip(todo, done) if run.returncode}}
+
+
+def test_configuring_an_import_before_it_gets_a_fresh_interpreter(runs, project, tmp_path_factory):
+    results = runs[0]
+    where = {name: r.get("examples", [{}])[-1].get("got") for name, r in results.items()}
+    assert where["plain.txt"] == FORKED, "a snippet that configures nothing is forked"
+    assert where["configured_after.txt"] == FORKED, "configured after its import: no effect, forked"
+    configured = {f"configured{i}.txt": label for i, label in enumerate(CONFIGURED)}
+    assert {where[name] for name in configured} == {FRESH}, where
+    for name in configured:  # the reference prints 'doctest' there: a known difference
+        results[name]["examples"][-1]["got"] = "'doctest'\n"
+    differ = rejected({name: results[name] for name in configured}, project, tmp_path_factory)
+    assert not differ, "\n".join(f"--- {configured[name]}\n{out}" for name, out in differ.items())
+
+
+def test_two_files_with_the_same_bytes_are_two_runs(runs, project, tmp_path_factory):
+    results = runs[0]
+    assert not rejected({name: results[name] for name in ("twin_a.txt", "twin_b.txt")}, project, tmp_path_factory)
+
+
+def test_exit_handlers_run_as_in_a_fresh_interpreter(runs, project, tmp_path_factory):
+    """multiprocessing's exit handler removes its pymp-* folder; an atexit handler runs."""
+    results, engine_record = runs
+    assert [r["status"] for r in results["exits.txt"]["examples"]] == ["ok"] * 5, results["exits.txt"]
+    assert reference_run(project / "snippets" / "exits.txt", tmp_path_factory).returncode == 0
+    for how, record in (("engine", engine_record), ("reference", (project / "exit_record").read_text())):
+        folder, bye = record.split("\n")
+        assert "pymp-" in folder and not os.path.exists(folder), (how, folder)
+        assert bye == "bye", how
+
+
+def test_the_known_differences_are_as_documented(runs, project, tmp_path_factory):
+    results = {f"known{i}.txt": runs[0][f"known{i}.txt"] for i in range(len(KNOWN))}
+    for (name, result), (label, (_, engine_prints, fresh_prints)) in zip(results.items(), KNOWN.items()):
+        assert result["examples"][0]["got"] == engine_prints, label
+        result["examples"][0]["got"] = fresh_prints
+    assert not rejected(results, project, tmp_path_factory)

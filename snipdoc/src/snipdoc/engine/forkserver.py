@@ -12,8 +12,12 @@ when it forks (tests/test_isolation.py checks the thread count). Where fork
 is unsafe (macOS), the server forks nothing and hands each request to a fresh
 interpreter started ahead instead (spares.py).
 
-Up to ``jobs`` children run at once. A child that outlives the timeout is
-killed with its process group; its scratch folder is removed however it ends.
+A child reports through a file in its scratch folder (run.py) and the server
+learns that it ended from the kernel, so it holds no descriptor of the
+server's. One that configured a preloaded library's import before importing
+it runs again in a new interpreter (imports.py). Up to ``jobs`` children run
+at once. A child that outlives the timeout is killed with its process group;
+its scratch folder is removed however it ends.
 ``Pool`` is the build's handle: requests are batched down a pipe, and each
 answer resolves a Future.
 """
@@ -21,7 +25,6 @@ answer resolves a Future.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import select
 import shutil
@@ -31,13 +34,16 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import fresh, reference
 from .spares import Spares, mode
+from .spares import start as spares_start
 
-log = logging.getLogger("mkdocs.plugins.snipdoc")
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
 SLOW = 5.0  # seconds after which a running snippet is named in the log
 
 
@@ -58,6 +64,10 @@ class Pool:
         self.starts = 0  # server processes started; tests read it
 
     def submit(self, path: Path, name: str) -> Future:
+        # Imported here: the server runs this module, and a logger that concurrent.futures
+        # makes would be in every snippet's process, where a fresh one has none.
+        from concurrent.futures import Future
+
         future: Future = Future()
         with self.lock:
             self._ensure()
@@ -136,12 +146,29 @@ class Pool:
 # ---- the server side -------------------------------------------------------
 
 class _Child:
-    def __init__(self, rid: int, pid: int, fd: int, folder: str, deadline: float) -> None:
-        self.rid, self.pid, self.fd, self.folder, self.deadline = rid, pid, fd, folder, deadline
-        self.buffer = b""
-        self.line: int | None = None
-        self.result: dict | None = None
-        self.reads: set[str] = set()
+    def __init__(self, request: dict, pid: int, folder: str, deadline: float) -> None:
+        self.request, self.rid, self.pid, self.folder, self.deadline = request, request["id"], pid, folder, deadline
+        self.ended = _pidfd(pid)
+        self.status: int | None = None
+
+    def exited(self, ready: list[int]) -> bool:
+        if self.ended is not None and self.ended not in ready:
+            return False
+        pid, status = os.waitpid(self.pid, os.WNOHANG)
+        if pid:
+            self.status = status
+        return bool(pid)
+
+
+POLL = 0.02  # seconds between looks at the children where the kernel gives no process descriptor
+
+
+def _pidfd(pid: int) -> int | None:
+    """A descriptor readable when the process ends (Linux 5.3+), or None: then the loop polls."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
 
 
 def serve(scratch: str, jobs: int, timeout: float, spares: Spares | None = None) -> None:
@@ -149,7 +176,7 @@ def serve(scratch: str, jobs: int, timeout: float, spares: Spares | None = None)
     With spares, each snippet runs in a fresh interpreter instead of a fork."""
     reply = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # a stray write to fd 1 must not corrupt the replies
-    children: dict[int, _Child] = {}  # by channel fd
+    children: dict[int, _Child] = {}  # by pid
     try:
         _serve(reply, scratch, jobs, timeout, spares, children)
     except BrokenPipeError:
@@ -168,15 +195,19 @@ def _serve(reply, scratch: str, jobs: int, timeout: float, spares: Spares | None
         while queue and len(children) < jobs:
             request = queue.pop(0)
             child = _start(request, scratch, timeout, spares)
-            children[child.fd] = child
+            children[child.pid] = child
             reply.write(json.dumps([child.rid, "start", None]) + "\n")
             reply.flush()
         if not collapsed and spares is None and len(queue) >= COLLAPSE_AT:  # while the first children run
             huge_pages()
             collapsed = True
         wait = min((c.deadline for c in children.values()), default=None)
-        fds = list(children) + [0]
-        ready = select.select(fds, [], [], None if wait is None else max(0.0, wait - time.monotonic()))[0]
+        if wait is not None:
+            wait = max(0.0, wait - time.monotonic())
+            if any(c.ended is None for c in children.values()):
+                wait = min(wait, POLL)
+        fds = [c.ended for c in children.values() if c.ended is not None] + [0]
+        ready = select.select(fds, [], [], wait)[0]
         if 0 in ready:
             data = os.read(0, 1 << 16)
             if not data:  # the build is done
@@ -184,53 +215,44 @@ def _serve(reply, scratch: str, jobs: int, timeout: float, spares: Spares | None
             buffer += data
             *lines, buffer = buffer.split(b"\n")
             queue += [json.loads(line) for line in lines if line.strip()]
-        for fd in [fd for fd in ready if fd in children]:
-            child = children[fd]
-            data = os.read(fd, 1 << 20)
-            if data:
-                child.buffer += data
-                *lines, child.buffer = child.buffer.split(b"\n")
-                for line in lines:
-                    kind, value = json.loads(line)
-                    if kind == "line":
-                        child.line = value
-                    elif kind == "read":
-                        child.reads.add(value)
-                    else:
-                        child.result = value
-                continue
-            del children[fd]
-            _finish(child, reply, None)
         now = time.monotonic()
-        for fd, child in list(children.items()):
-            if now >= child.deadline:
+        for pid, child in list(children.items()):
+            if child.exited(ready):
+                timed_out = None
+            elif now >= child.deadline:
                 _kill(child.pid)
-                del children[fd]
-                _finish(child, reply, f"timed out after {timeout:g} s (timeout); the snippet was stopped")
+                timed_out = f"timed out after {timeout:g} s (timeout); the snippet was stopped"
+            else:
+                continue
+            del children[pid]
+            again = _finish(child, reply, timed_out, timeout)
+            if again is not None:
+                children[again.pid] = again
 
 
-def _start(request: dict, scratch: str, timeout: float, spares: Spares | None) -> _Child:
+def _start(request: dict, scratch: str, timeout: float, spares: Spares | None, bare: bool = False) -> _Child:
     folder = os.path.join(scratch, str(request["id"]))
     cwd = os.path.join(folder, "cwd")
+    shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(cwd)
+    request = {**request, "folder": folder, "cwd": cwd}
+    if bare:
+        return _Child(request, spares_start(request), folder, time.monotonic() + timeout)
     if spares is not None:
-        pid, read = spares.take({**request, "folder": folder, "cwd": cwd})
-        return _Child(request["id"], pid, read, folder, time.monotonic() + timeout)
-    read, write = os.pipe()
+        return _Child(request, spares.take(request), folder, time.monotonic() + timeout)
     pid = os.fork()
     if pid == 0:  # pragma: no cover  (the child)
         try:
             # Its own process group, so that a timeout kills what it started too; not its own
             # session (setsid), which a snippet could see (os.setpgrp() would then fail).
             os.setpgid(0, 0)
-            fresh.become_fresh(cwd, folder, write)
+            fresh.become_fresh(cwd, folder)
             from .run import child_main
 
-            child_main(request, write)
+            child_main(request)
         finally:
             os._exit(0)
-    os.close(write)
-    return _Child(request["id"], pid, read, folder, time.monotonic() + timeout)
+    return _Child(request, pid, folder, time.monotonic() + timeout)
 
 
 def _kill(pid: int) -> None:
@@ -241,16 +263,46 @@ def _kill(pid: int) -> None:
             pass
 
 
-def _finish(child: _Child, reply, timed_out: str | None) -> None:
-    os.close(child.fd)
-    _, status = os.waitpid(child.pid, 0)
+def _finish(child: _Child, reply, timed_out: str | None, timeout: float) -> _Child | None:
+    """Answer for a child that ended, or start the new interpreter it asked for."""
+    if child.ended is not None:
+        os.close(child.ended)
+    status = child.status if child.status is not None else os.waitpid(child.pid, 0)[1]
     _kill(child.pid)  # processes the snippet started and left behind
-    result = child.result
+    result, line, reads, diverged = _reports(child.folder)
+    if diverged and not timed_out:
+        return _start(child.request, os.path.dirname(child.folder), timeout, None, bare=True)
     if timed_out or result is None:
-        result = {"crash": timed_out or _death(status, child.folder), "lineno": child.line, "reads": sorted(child.reads)}
+        result = {"crash": timed_out or _death(status, child.folder), "lineno": line, "reads": sorted(reads)}
     shutil.rmtree(child.folder, ignore_errors=True)
     reply.write(json.dumps([child.rid, "result", result]) + "\n")
     reply.flush()
+    return None
+
+
+def _reports(folder: str) -> tuple[dict | None, int | None, set[str], bool]:
+    """What the child wrote to its report file (run.py): the result, the line it was
+    running, the project files it read, and whether it asked for a new interpreter."""
+    result, line, reads, diverged = None, None, set(), False
+    try:
+        with open(os.path.join(folder, "report"), "rb") as f:
+            lines = f.read().split(b"\n")
+    except OSError:
+        lines = []
+    for raw in lines:
+        try:
+            kind, value = json.loads(raw)
+        except ValueError:
+            continue  # empty, or cut short by a kill
+        if kind == "line":
+            line = value
+        elif kind == "read":
+            reads.add(value)
+        elif kind == "fresh":
+            diverged = True
+        else:
+            result = value
+    return result, line, reads, diverged
 
 
 def _death(status: int, folder: str) -> str:

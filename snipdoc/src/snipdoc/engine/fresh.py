@@ -17,6 +17,8 @@ import importlib
 import os
 import sys
 
+from . import imports
+
 
 def prepare(preload: list[str]) -> None:
     """Import what every snippet would import, once, to be shared by every fork."""
@@ -24,8 +26,7 @@ def prepare(preload: list[str]) -> None:
 
     from . import figures, run  # noqa: F401
 
-    for name in preload:
-        importlib.import_module(name)
+    imports.preload(preload, importlib.import_module)
     if "numpy" in sys.modules:
         # numpy builds its seeding machinery on the first seed() (about 8 ms); built once
         # here, each child only draws its own fresh seed from the OS.
@@ -44,17 +45,18 @@ def reseed() -> None:
         sys.modules["torch"].default_generator.seed()
 
 
-def become_fresh(cwd: str, folder: str, channel: int) -> None:
+def become_fresh(cwd: str, folder: str) -> None:
     """Turn this process into the one the reference command starts: its own empty
-    working folder, stdin at /dev/null, no descriptor but the channel, fresh seeds."""
+    working folder, stdin at /dev/null, no other descriptor, fresh seeds. It reports
+    through a file in folder (run.py), so a snippet that closes every descriptor, or
+    leaves a process behind, cannot cut or hold a channel to the server."""
     os.chdir(cwd)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     log_fd = os.open(os.path.join(folder, "stderr"), os.O_WRONLY | os.O_CREAT, 0o600)
     os.dup2(log_fd, 1)  # what a snippet writes to the descriptors, not through doctest
     os.dup2(log_fd, 2)
-    os.closerange(3, channel)
-    os.closerange(channel + 1, 1 << 16)
+    os.closerange(3, 1 << 16)
     reseed()
 
 

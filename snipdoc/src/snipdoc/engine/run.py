@@ -21,7 +21,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import figures
+from . import figures, imports
 from .parse import part_ends
 
 TRACEBACK_HEADER = "Traceback (most recent call last):\n"
@@ -133,6 +133,10 @@ def run_file(path: str, root: str, output_limit: int, send) -> dict:
     # As doctest.testfile(path, module_relative=False) reads and names it.
     text, filename = doctest._load_testfile(path, None, False, "utf-8")
     test = doctest.DocTestParser().get_doctest(text, {"__name__": "__main__"}, os.path.basename(path), filename, 0)
+    for example in test.examples:
+        # After a failure doctest runs such an example without reporting it, so the
+        # recorder would never see it; failures are counted the same without the flag.
+        example.options.pop(doctest.REPORT_ONLY_FIRST_FAILURE, None)
     runner = Recorder(test, part_ends(text, [e.lineno for e in test.examples]), send)
     runner.run(test)
     runner.capture_last()
@@ -171,7 +175,10 @@ def _watch_reads(root: Path, scratch: Path, snippet: Path, send) -> tuple[set[st
         mode, flags = args[1], args[2]
         if (mode and ("w" in mode or "a" in mode or "x" in mode)) or (mode is None and flags & (os.O_WRONLY | os.O_RDWR)):
             return
-        path = os.path.abspath(os.fsdecode(args[0]))
+        try:
+            path = os.path.abspath(os.fsdecode(args[0]))
+        except OSError:  # a relative name after the working folder was deleted: not a project file
+            return
         if "__pycache__" in path:  # a module loaded from bytecode: its source is what the author edits
             folder, file = os.path.split(path)
             path = os.path.join(os.path.dirname(folder), file.split(".")[0] + ".py")
@@ -200,9 +207,10 @@ def _hashes(seen: set[str], imported: set[str], root: Path) -> dict[str, str]:
     return out
 
 
-def child_main(request: dict, channel: int) -> None:
-    """Entry of a forked child: become the process the reference command names, run, report."""
-    send = _sender(channel)
+def child_main(request: dict) -> None:
+    """Entry of a snippet's process: become the process the reference command names, run, report."""
+    send = _sender(os.path.join(request["folder"], "report"))
+    imports.hide(lambda name: _diverged(send, name))
     sys.argv = [doctest.__file__, request["path"]]
     sys.path[0] = os.getcwd()
     try:
@@ -218,12 +226,23 @@ def child_main(request: dict, channel: int) -> None:
         pass
 
 
-def _sender(fd: int):
-    # The channel is written with os.write: a snippet may replace or close sys.stdout/stderr.
+def _diverged(send, name: str) -> None:
+    """The snippet imports a preloaded package after changing what its import reads:
+    only a new interpreter gives what the reference gives (forkserver.py starts one)."""
+    send("fresh", name)
+    os._exit(0)
+
+
+def _sender(path: str):
+    # Appended to a file, opened for each report: the process holds no descriptor a
+    # snippet could close, or a process it leaves running could keep open.
     def send(kind: str, value) -> None:
         data = (json.dumps([kind, value]) + "\n").encode()
-        while data:
-            data = data[os.write(fd, data):]
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            while data:
+                data = data[os.write(fd, data):]
+        finally:
+            os.close(fd)
 
     return send
-

@@ -23,8 +23,6 @@ from collections import deque
 
 from . import fresh
 
-CHANNEL = 3  # the spare's descriptor for its reports, as a forked child's pipe
-
 
 def mode() -> str:
     """How the engine starts a snippet's process: "fork", or "spawn" where fork is unsafe.
@@ -35,38 +33,30 @@ def mode() -> str:
 class Spares:
     def __init__(self, count: int, preload: list[str]) -> None:
         self.count, self.preload = count, preload
-        self.ready: deque[tuple[int, int, int]] = deque()  # (pid, request pipe, report pipe)
+        self.ready: deque[tuple[int, int]] = deque()  # (pid, request pipe)
         self.fill()
 
     def fill(self) -> None:
         while len(self.ready) < self.count:
             self.ready.append(_spawn(self.preload))
 
-    def take(self, request: dict) -> tuple[int, int]:
-        """Give request to a spare: (its pid, the pipe its reports come on)."""
+    def take(self, request: dict) -> int:
+        """Give request to a spare; its pid."""
         while self.ready:
-            pid, send, reports = self.ready.popleft()
+            pid, send = self.ready.popleft()
             if os.waitpid(pid, os.WNOHANG) == (0, 0):
                 break
             os.close(send)  # it died waiting (killed, or its imports failed)
-            os.close(reports)
         else:
-            pid, send, reports = _spawn(self.preload)
-        data = json.dumps(request).encode()
-        try:
-            while data:
-                data = data[os.write(send, data):]
-        except BrokenPipeError:
-            pass  # it died just now: its report pipe ends at once, and the server says how it ended
-        os.close(send)
+            pid, send = _spawn(self.preload)
+        _hand(send, request)
         self.fill()
-        return pid, reports
+        return pid
 
     def close(self) -> None:
         while self.ready:
-            pid, send, reports = self.ready.popleft()
+            pid, send = self.ready.popleft()
             os.close(send)
-            os.close(reports)
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -74,20 +64,34 @@ class Spares:
             os.waitpid(pid, 0)
 
 
-def _spawn(preload: list[str]) -> tuple[int, int, int]:
+def start(request: dict) -> int:
+    """A new interpreter that imports nothing ahead, for request; its pid."""
+    pid, send = _spawn([])
+    _hand(send, request)
+    return pid
+
+
+def _hand(send: int, request: dict) -> None:
+    data = json.dumps(request).encode()
+    try:
+        while data:
+            data = data[os.write(send, data):]
+    except BrokenPipeError:
+        pass  # it died just now: the server sees it end and says how
+    os.close(send)
+
+
+def _spawn(preload: list[str]) -> tuple[int, int]:
     requests, send = os.pipe()
-    reports, channel = os.pipe()
     argv = [sys.executable, "-m", "snipdoc.engine.spares", json.dumps(preload)]
-    pid = os.posix_spawn(sys.executable, argv, os.environ, file_actions=[
-        (os.POSIX_SPAWN_DUP2, requests, 0), (os.POSIX_SPAWN_DUP2, channel, CHANNEL)])
+    pid = os.posix_spawn(sys.executable, argv, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, requests, 0)])
     os.close(requests)
-    os.close(channel)
-    return pid, send, reports
+    return pid, send
 
 
 def spare_main(preload: list[str]) -> None:
     """A spare: import, wait for one request, become the snippet's process."""
-    os.setsid()  # its own process group: a timeout kills what it started too
+    os.setpgid(0, 0)  # its own process group (a timeout kills what it started too), not a session
     fresh.prepare(preload)
     chunks = []
     while chunk := os.read(0, 1 << 16):
@@ -96,10 +100,10 @@ def spare_main(preload: list[str]) -> None:
         os._exit(0)
     request = json.loads(b"".join(chunks))
     try:
-        fresh.become_fresh(request["cwd"], request["folder"], CHANNEL)
+        fresh.become_fresh(request["cwd"], request["folder"])
         from .run import child_main
 
-        child_main(request, CHANNEL)
+        child_main(request)
     finally:
         os._exit(0)
 
