@@ -9,7 +9,7 @@ import json
 import re
 
 import pytest
-from sites import ARITHMATEX, EXTENSIONS, make_site
+from sites import ARITHMATEX, EXTENSIONS, ROOT, make_site
 
 import notebook_fixtures as nbf
 from snipdoc.importer import deps, drift, examples, ipython, normalise
@@ -24,6 +24,8 @@ from snipdoc.engine.record import record
 def make_project(root):
     make_site(root, {"index.md": "# 首页\n"}, options={"timeout": 20}, extensions=[*EXTENSIONS, ARITHMATEX])
     (root / "snippets").mkdir()
+    # Drafts hold formulas, typeset when the site is built, with MathJax from node_modules.
+    (root / "node_modules").symlink_to(ROOT / "node_modules")
     return root
 
 
