@@ -179,6 +179,8 @@ def make_tiny(root: Path) -> Path:
                        "snippets/t/a.txt": TINY_SNIPPET}.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
+    # Its formulas are typeset when it is built, with MathJax from node_modules.
+    (root / "node_modules").symlink_to(ROOT / "node_modules")
     return root
 
 
@@ -261,7 +263,7 @@ def test_an_unchanged_chapter_does_not_regenerate_its_notebook(tiny):
 
 def test_editing_a_snippet_changes_the_notebook_on_the_next_build(tiny, tmp_path):
     root = tmp_path / "copy"
-    shutil.copytree(tiny, root)
+    shutil.copytree(tiny, root, symlinks=True)
     assert "printed\n" in [o.get("text") for c in downloaded(root).cells for o in c.get("outputs", [])]
     snippet = root / "snippets" / "t" / "a.txt"
     snippet.write_text(TINY_SNIPPET.replace('print("printed")\nprinted', 'print("edited")\nedited'), encoding="utf-8")
