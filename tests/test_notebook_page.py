@@ -1,0 +1,69 @@
+"""The notebook's page of the site against its chapter, in a browser: figures in the
+reader's colour scheme with their captions, answers closed, the chapter's boxes, and
+upright code comments, on a desktop and on a 375 px phone, light and dark."""
+
+from __future__ import annotations
+
+import pytest
+
+MODES = {
+    "light": dict(viewport={"width": 1280, "height": 800}, color_scheme="light"),
+    "dark": dict(viewport={"width": 1280, "height": 800}, color_scheme="dark"),
+    "phone-dark": dict(viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True,
+                       has_touch=True, color_scheme="dark"),
+    "phone": dict(viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True,
+                  has_touch=True, color_scheme="light"),
+}
+
+# What a reader sees of each box: the colours Material gives its kind.
+BOX_STYLE = """els => els.map(e => { const s = getComputedStyle(e), t = getComputedStyle(e.querySelector('.admonition-title'));
+  return [e.className, s.borderLeftColor, t.backgroundColor, t.fontWeight]; })"""
+
+
+def _open(browser, base: str, path: str, mode: str):
+    context = browser.new_context(**MODES[mode])
+    tab = context.new_page()
+    tab.goto(base + path)
+    tab.wait_for_load_state("networkidle")
+    return context, tab
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_notebook_page_shows_what_the_chapter_shows(mode, browser, built_site, serve, screenshots_dir):
+    base = serve(built_site)
+    chapter_context, chapter = _open(browser, base, "ch12/", mode)
+    context, tab = _open(browser, base, "notebooks/ch12/", mode)
+    try:
+        scheme = "dark" if "dark" in mode else "light"
+        assert tab.evaluate("document.body.dataset.mdColorScheme") == ("slate" if scheme == "dark" else "default")
+        # Figures: the variant of the reader's scheme, numbered and captioned as on the chapter.
+        shown = tab.eval_on_selector_all(
+            "figure.snippet-figure img", "els => els.filter(e => e.offsetWidth > 0).map(e => [e.className, e.alt])")
+        captions = tab.eval_on_selector_all("figure.snippet-figure figcaption", "els => els.map(e => e.textContent)")
+        assert captions == chapter.eval_on_selector_all("figure.snippet-figure figcaption", "els => els.map(e => e.textContent)")
+        assert len(captions) == 5 and all(c.startswith("图 12-") for c in captions)
+        assert shown == [[f"snippet-{scheme}", c] for c in captions]
+        tab.locator("figure.snippet-figure img:visible").last.scroll_into_view_if_needed()
+        assert tab.eval_on_selector_all("figure.snippet-figure img", "els => els.filter(e => e.offsetWidth > 0 && !e.naturalWidth).length") == 0
+        # Answers: closed, with their code and outputs, until the reader opens one.
+        answers = tab.locator("details.success")
+        assert answers.count() == 4
+        first_output = answers.first.locator(".jp-OutputArea-output").first
+        assert not first_output.is_visible()
+        answers.first.locator("summary").click()
+        assert first_output.is_visible()
+        # The warning and bug boxes, as the chapter draws them.
+        boxes = tab.eval_on_selector_all(".admonition.warning, .admonition.bug", BOX_STYLE)
+        assert len(boxes) >= 4 and boxes[:2] == chapter.eval_on_selector_all(".admonition.warning, .admonition.bug", BOX_STYLE)[:2]
+        # Chinese code comments stay upright (a Chinese font has no italic).
+        comments = tab.eval_on_selector_all(".jp-CodeCell .c1", "els => [...new Set(els.map(e => getComputedStyle(e).fontStyle))]")
+        assert comments == ["normal"]
+        answers.first.locator("summary").click()
+        tab.screenshot(path=str(screenshots_dir / f"notebook-{mode}.png"))
+        tab.locator("figure.snippet-figure").first.scroll_into_view_if_needed()
+        tab.screenshot(path=str(screenshots_dir / f"notebook-{mode}-figure.png"))
+        tab.locator(".admonition.bug").first.scroll_into_view_if_needed()
+        tab.screenshot(path=str(screenshots_dir / f"notebook-{mode}-box.png"))
+    finally:
+        context.close()
+        chapter_context.close()
