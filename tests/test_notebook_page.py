@@ -41,7 +41,7 @@ def test_the_notebook_page_shows_what_the_chapter_shows(mode, browser, built_sit
             "figure.snippet-figure img", "els => els.filter(e => e.offsetWidth > 0).map(e => [e.className, e.alt])")
         captions = tab.eval_on_selector_all("figure.snippet-figure figcaption", "els => els.map(e => e.textContent)")
         assert captions == chapter.eval_on_selector_all("figure.snippet-figure figcaption", "els => els.map(e => e.textContent)")
-        assert len(captions) == 5 and all(c.startswith("图 12-") for c in captions)
+        assert len(captions) >= 5 and all(c.startswith("图 12-") for c in captions)
         assert shown == [[f"snippet-{scheme}", c] for c in captions]
         tab.locator("figure.snippet-figure img:visible").last.scroll_into_view_if_needed()
         assert tab.eval_on_selector_all("figure.snippet-figure img", "els => els.filter(e => e.offsetWidth > 0 && !e.naturalWidth).length") == 0

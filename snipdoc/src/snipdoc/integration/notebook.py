@@ -37,7 +37,6 @@ from ..engine.parse import Directive, SnippetError, find_directives
 from ..engine.figures import FIGURE_RC, FIGURE_SAVE
 from ..engine.run import TRACEBACK_HEADER
 from . import formulas, notebook_page
-from .notebook_page import ANSWER_TAG
 
 log = get_plugin_logger(__name__)
 
@@ -217,7 +216,7 @@ def finish_page(html: str, page, notebooks: dict[str, "Written"], config) -> str
         return html
     # Search would list every section twice; it leads to the chapter, which links here.
     page.meta["search"] = {"exclude": True}
-    html = notebook_page.answers(notebook_page.figures(html, Path(page.file.abs_src_path)))
+    html = notebook_page.finish(html, Path(page.file.abs_src_path))
     return formulas.from_notebook(heading_anchors(html, page, config))
 
 
@@ -537,9 +536,8 @@ def _linked(text: str, url: str | None) -> str:
 
 
 def _collapse(cell) -> None:
-    """Hidden until opened: JupyterLab and Notebook 7 read these keys; the site's page
-    moves the cell into the answer's <details> (by its tag)."""
-    cell.metadata.setdefault("tags", []).append(ANSWER_TAG)
+    """Hidden until opened: JupyterLab and Notebook 7 read these keys, and the site's page
+    moves the cell into the answer's <details>. Not a tag: mkdocs-jupyter shows tags."""
     if cell.cell_type == "code":
         cell.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
 

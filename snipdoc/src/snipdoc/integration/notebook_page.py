@@ -4,8 +4,8 @@ mkdocs-jupyter renders a figure output as one <img> with a placeholder alt text,
 knows nothing of the chapter's colour schemes, numbers and captions; the notebook
 keeps them in the output's metadata (the light variant is the output itself, which is
 what Jupyter and Colab show). An exercise's answer is a ``<details>`` in a Markdown
-cell, and its code cells follow as cells of their own: on the page they are moved
-into it, so the answer, code and outputs included, stays closed until opened.
+cell, and its code cells follow as cells of their own, hidden (JupyterLab's
+``source_hidden``): on the page they are moved into it, so the answer, code and outputs included, stays closed until opened.
 """
 
 from __future__ import annotations
@@ -16,17 +16,22 @@ from pathlib import Path
 
 from ..engine import render
 
-ANSWER_TAG = "answer"  # the tag of an answer's cells in the notebook
-
-# What mkdocs-jupyter writes for an image/svg+xml output.
+# What mkdocs-jupyter writes for an image/svg+xml output, and for the start of a cell
+# (a code cell is a cell in a cell; only the inner one has the id).
 _SVG_OUTPUT = re.compile(r'(<div class="jp-RenderedSVG jp-OutputArea-output"[^>]*>\s*)<img [^>]*>')
-_CELL = re.compile(r'<div (?:id="[^"]*" )?class="jp-Cell [^"]*"')
+_CELL = re.compile(r'<div class="jp-Cell [^"]*"')
+_CELL_ID = re.compile(r'<div class="jp-Cell [^"]*" id="cell-id=([^"]+)"')
 _DIV = re.compile(r"<div\b|</div>")
 
 
-def figures(html: str, notebook: Path) -> str:
+def finish(html: str, notebook: Path) -> str:
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    return answers(figures(html, nb), nb)
+
+
+def figures(html: str, nb: dict) -> str:
     """Each figure output as the chapter's figure: both schemes, its number, caption and alt text."""
-    shown = list(_figure_outputs(notebook))
+    shown = list(_figure_outputs(nb))
     found = list(_SVG_OUTPUT.finditer(html))
     if len(found) != len(shown):
         return html  # not the structure this was written for: leave it alone
@@ -39,8 +44,7 @@ def figures(html: str, notebook: Path) -> str:
     return "".join(out) + html[last:]
 
 
-def _figure_outputs(notebook: Path):
-    nb = json.loads(notebook.read_text(encoding="utf-8"))
+def _figure_outputs(nb: dict):
     for cell in nb["cells"]:
         for output in cell.get("outputs", []):
             if "image/svg+xml" in output.get("data", {}):
@@ -51,14 +55,14 @@ def _figure_outputs(notebook: Path):
                 yield ("".join(svg) if isinstance(svg, list) else svg), meta
 
 
-def answers(html: str) -> str:
-    """Each run of answer cells moved into the <details> that ends the Markdown cell before it."""
-    cells = list(_cells(html))
+def answers(html: str, nb: dict) -> str:
+    """Each run of hidden cells (an answer's) moved into the <details> that ends the Markdown cell before it."""
+    hidden = {c.get("id") for c in nb["cells"] if c.get("metadata", {}).get("jupyter", {}).get("source_hidden")}
+    cells = [(start, end, cell_id in hidden) for start, end, cell_id in _cells(html)]
     out, last = [], 0
     i = 0
     while i < len(cells):
-        start, end, is_answer = cells[i]
-        if not is_answer or i == 0:
+        if not cells[i][2] or i == 0:
             i += 1
             continue
         run_end = i
@@ -75,12 +79,16 @@ def answers(html: str) -> str:
 
 
 def _cells(html: str):
-    """(start, end, is an answer) of each cell, in order."""
+    """(start, end, id) of each cell, in order."""
+    end = 0
     for m in _CELL.finditer(html):
+        if m.start() < end:
+            continue  # the inner part of a code cell
         depth = 0
         for d in _DIV.finditer(html, m.start()):
             depth += 1 if d[0] == "<div" else -1
             if depth == 0:
-                classes = re.search(r'class="([^"]*)"', m[0])[1].split()
-                yield m.start(), d.end(), f"celltag_{ANSWER_TAG}" in classes
+                end = d.end()
                 break
+        found = _CELL_ID.search(html, m.start(), end)
+        yield m.start(), end, found and found[1]
