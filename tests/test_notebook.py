@@ -267,6 +267,7 @@ def test_the_chapter_page_links_to_its_notebook_and_the_download_exists(tiny):
     # sidebar: a relative link in the notebook would lead nowhere once it is downloaded).
     rendered = (site / "notebooks" / "ch" / "index.html").read_text(encoding="utf-8")
     assert 'href="ch.ipynb"' in rendered
+    figure_output = next(o for c in downloaded(tiny).cells for o in c.get("outputs", []) if o.output_type == "display_data")
     # Its headings have the site's readable anchors, and its table of contents links them.
     assert '<h2 id="小节">' in rendered and '<a href="#小节" class="md-nav__link">' in rendered
     # Its figure as the chapter's: each scheme's variant as a file, the number and caption
@@ -274,9 +275,12 @@ def test_the_chapter_page_links_to_its_notebook_and_the_download_exists(tiny):
     assert "No description has been provided" not in rendered
     assert '<figcaption>图 1 一条线</figcaption>' in rendered
     figure = re.search(r'<figure class="snippet-figure">.*?</figure>', rendered, re.S)[0]
+    files = []
     for scheme in ("light", "dark"):
         img = re.search(rf'<img class="snippet-{scheme}" src="\.\./\.\./(assets/figures/\w+\.svg)#only-{scheme}"[^>]*>', figure)
         assert img and 'alt="图 1 一条线"' in img[0] and (site / img[1]).is_file()
+        files.append((site / img[1]).read_text(encoding="utf-8"))
+    assert files == [figure_output.data["image/svg+xml"], figure_output.metadata.snipdoc.dark]
     # Its admonition as Material's box; its answer, code and output included, in a closed <details>.
     assert re.search(r'<div class="admonition note">\s*<p class="admonition-title"><strong>提示</strong></p>', rendered)
     answer = re.search(r'<details class="success">.*?</details>', rendered, re.S)
