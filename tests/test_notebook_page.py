@@ -37,6 +37,9 @@ def _open(browser, base: str, path: str, mode: str):
 @pytest.mark.parametrize("mode", MODES)
 def test_the_notebook_page_shows_what_the_chapter_shows(mode, browser, built_site, serve, screenshots_dir):
     base = serve(built_site)
+    # A folder of their own: the page-by-page screenshots of test_browser.py replace theirs.
+    shots = screenshots_dir / "notebook"
+    shots.mkdir(exist_ok=True)
     chapter_context, chapter = _open(browser, base, "ch12/", mode)
     context, tab = _open(browser, base, "notebooks/ch12/", mode)
     try:
@@ -65,11 +68,13 @@ def test_the_notebook_page_shows_what_the_chapter_shows(mode, browser, built_sit
         comments = tab.eval_on_selector_all(".jp-CodeCell .c1", "els => [...new Set(els.map(e => getComputedStyle(e).fontStyle))]")
         assert comments == ["normal"]
         answers.first.locator("summary").click()
-        tab.screenshot(path=str(screenshots_dir / f"notebook-{mode}.png"))
+        tab.screenshot(path=str(shots / f"{mode}.png"))
         tab.locator("figure.snippet-figure").first.scroll_into_view_if_needed()
-        tab.screenshot(path=str(screenshots_dir / f"notebook-{mode}-figure.png"))
+        tab.screenshot(path=str(shots / f"{mode}-figure.png"))
         tab.locator(".admonition.bug").first.scroll_into_view_if_needed()
-        tab.screenshot(path=str(screenshots_dir / f"notebook-{mode}-box.png"))
+        tab.screenshot(path=str(shots / f"{mode}-box.png"))
+        answers.first.scroll_into_view_if_needed()
+        tab.screenshot(path=str(shots / f"{mode}-answers.png"))
     finally:
         context.close()
         chapter_context.close()
