@@ -3,6 +3,7 @@ run top to bottom in a real Jupyter kernel and print what the site shows."""
 
 import copy
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -131,7 +132,7 @@ def _torch_version() -> str:
 
 TINY_YML = config(
     {"timeout": 30},
-    extensions=["admonition", "pymdownx.superfences", ARITHMATEX,
+    extensions=["admonition", "pymdownx.details", "pymdownx.superfences", ARITHMATEX,
                 "toc:\n      slugify: !!python/object/apply:pymdownx.slugs.slugify\n        kwds:\n          case: lower"],
     plugins=["search", "snipdoc:\n      notebooks: [ch.md]",
              'mkdocs-jupyter:\n      ignore: ["*.md", "*.py"]\n      execute: false\n      allow_errors: false\n'
@@ -147,7 +148,12 @@ TINY_PAGE = """\
 
 ## 小节
 
-::: snippet t/a.txt
+::: snippet t/a.txt caption="一条线"
+
+??? success "答案"
+    答案是 `print`。
+
+    ::: snippet t/b.txt
 
 结尾。
 """
@@ -174,9 +180,15 @@ RuntimeError: only Tensors of floating point dtype can require gradients
 """
 
 
+ANSWER_SNIPPET = """\
+>>> print("answer")
+answer
+"""
+
+
 def make_tiny(root: Path) -> Path:
     for name, text in {"mkdocs.yml": TINY_YML, "docs/index.md": "# 首页\n", "docs/ch.md": TINY_PAGE,
-                       "snippets/t/a.txt": TINY_SNIPPET}.items():
+                       "snippets/t/a.txt": TINY_SNIPPET, "snippets/t/b.txt": ANSWER_SNIPPET}.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
     # Its formulas are typeset when it is built, with MathJax from node_modules.
@@ -213,7 +225,11 @@ def test_notebook_has_each_kind_of_output_and_a_kernel_prints_the_same(tiny, ker
     assert f"torch {_torch_version()}" in nb.cells[0].source  # from the run's environment
     # Without site_url a link to another page has nowhere to lead in Jupyter: only its text stays.
     assert "$e^{x}$" in markdown and "[首页]" not in markdown and "首页" in markdown and "](../" not in markdown
-    assert "> **提示**\n>\n> 注意 $\\sigma(x)$。" in markdown  # Jupyter has no admonitions
+    # Material's admonition as its HTML, with a Markdown body that Jupyter renders too.
+    assert ('<div class="admonition note">\n<p class="admonition-title"><strong>提示</strong></p>\n\n'
+            '注意 $\\sigma(x)$。\n\n</div>') in markdown
+    # An answer stays closed in Jupyter: its prose in <details>, its code cells hidden.
+    assert '<details class="success">\n<summary><strong>答案</strong></summary>\n\n答案是 `print`。' in markdown
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code[0].source == notebook.SETUP_CODE
     # The page's grouping: the statements up to each output form one cell.
@@ -222,13 +238,20 @@ def test_notebook_has_each_kind_of_output_and_a_kernel_prints_the_same(tiny, ker
         'print("printed")',
         "torch.full([1], 2).requires_grad_()",
         "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(2, 2))\n_ = ax.plot([0, 1], [1, 0])",
+        'print("answer")',
     ]
+    assert [c.metadata.get("jupyter") for c in code[4:]] == [None, {"source_hidden": True, "outputs_hidden": True}]
     assert [[o.output_type for o in c.outputs] for c in code[1:]] == [
-        ["execute_result"], ["stream"], ["error"], ["display_data"]]
+        ["execute_result"], ["stream"], ["error"], ["display_data"], ["stream"]]
     error = code[3].outputs[0]
     assert (error.ename, error.evalue) == ("RuntimeError", "only Tensors of floating point dtype can require gradients")
     assert code[3].metadata.tags == ["raises-exception"]
-    assert code[4].outputs[0].data["image/svg+xml"].lstrip().startswith("<?xml")
+    figure = code[4].outputs[0]
+    assert figure.data["image/svg+xml"].lstrip().startswith("<?xml")  # the light variant: Jupyter shows it
+    # The rest of what the chapter shows, for the site's page of the notebook.
+    meta = figure.metadata.snipdoc
+    assert (meta.number, meta.caption) == ("图 1", "一条线")
+    assert meta.dark.lstrip().startswith("<?xml") and meta.dark != figure.data["image/svg+xml"]
 
     ran = run_in_kernel(nb, kernel_specs, tmp_path)
     for want, got in zip(code, [c for c in ran.cells if c.cell_type == "code"]):
@@ -245,8 +268,27 @@ def test_the_chapter_page_links_to_its_notebook_and_the_download_exists(tiny):
     # sidebar: a relative link in the notebook would lead nowhere once it is downloaded).
     rendered = (site / "notebooks" / "ch" / "index.html").read_text(encoding="utf-8")
     assert 'href="ch.ipynb"' in rendered
+    figure_output = next(o for c in downloaded(tiny).cells for o in c.get("outputs", []) if o.output_type == "display_data")
     # Its headings have the site's readable anchors, and its table of contents links them.
     assert '<h2 id="小节">' in rendered and '<a href="#小节" class="md-nav__link">' in rendered
+    # Its figure as the chapter's: each scheme's variant as a file, the number and caption
+    # as caption and alt text (not mkdocs-jupyter's placeholder).
+    assert "No description has been provided" not in rendered
+    assert '<figcaption>图 1 一条线</figcaption>' in rendered
+    figure = re.search(r'<figure class="snippet-figure">.*?</figure>', rendered, re.S)[0]
+    files = []
+    for scheme in ("light", "dark"):
+        img = re.search(rf'<img class="snippet-{scheme}" src="\.\./\.\./(assets/figures/\w+\.svg)#only-{scheme}"[^>]*>', figure)
+        assert img and 'alt="图 1 一条线"' in img[0] and (site / img[1]).is_file()
+        files.append((site / img[1]).read_text(encoding="utf-8"))
+    assert files == [figure_output.data["image/svg+xml"], figure_output.metadata.snipdoc.dark]
+    # Its admonition as Material's box; its answer, code and output included, in a closed <details>.
+    assert re.search(r'<div class="admonition note">\s*<p class="admonition-title"><strong>提示</strong></p>', rendered)
+    answer = re.search(r'<details class="success">.*?</details>', rendered, re.S)
+    assert answer and answer[0].count('<div class="jp-Cell ') == 2  # the code cell, once (its inner part)
+    assert 'print</span><span class="p">(</span><span class="s2">"answer"' in answer[0]
+    assert "<pre>answer\n</pre>" in answer[0] and "open" not in answer[0].split(">", 1)[0]
+    assert rendered.count("<pre>answer\n</pre>") == 1 and 'class="cell-tag">' not in rendered.split("<details", 1)[1]
     # Search leads to the chapter, not to a second copy of each of its sections.
     index = (site / "search" / "search_index.json").read_text(encoding="utf-8")
     assert '"location":"ch/' in index and '"location":"notebooks/' not in index

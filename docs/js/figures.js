@@ -46,7 +46,8 @@ const resizedFigures = new ResizeObserver((entries) => entries.forEach(({ target
 
 document$.subscribe(() => {
   // The chapter's figures, and the same figures as notebook outputs.
-  for (const figure of document.querySelectorAll(".snippet-figure, .jp-RenderedSVG")) {
+  // (A notebook output that holds a chapter figure is not a second one around it.)
+  for (const figure of document.querySelectorAll(".snippet-figure, .jp-RenderedSVG:not(:has(.snippet-figure))")) {
     resizedFigures.observe(figure);
     for (const img of figure.querySelectorAll("img")) img.addEventListener("load", () => markShrunk(figure));
     figure.addEventListener("click", () => figure.classList.contains("figure-zoomable") && openFigure(figure));

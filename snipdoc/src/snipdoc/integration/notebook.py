@@ -36,7 +36,7 @@ from ..engine.core import Engine
 from ..engine.parse import Directive, SnippetError, find_directives
 from ..engine.figures import FIGURE_RC, FIGURE_SAVE
 from ..engine.run import TRACEBACK_HEADER
-from . import formulas
+from . import formulas, notebook_page
 
 log = get_plugin_logger(__name__)
 
@@ -216,6 +216,7 @@ def finish_page(html: str, page, notebooks: dict[str, "Written"], config) -> str
         return html
     # Search would list every section twice; it leads to the chapter, which links here.
     page.meta["search"] = {"exclude": True}
+    html = notebook_page.finish(html, Path(page.file.abs_src_path))
     return formulas.from_notebook(heading_anchors(html, page, config))
 
 
@@ -265,6 +266,7 @@ class Plan:
             self.items = page_items(markdown, page_label, link)
         except SnippetError as exc:  # the page reports it too; the notebook shows it instead of stale cells
             self.items = [exc]
+        self.collapsed = collapsed_directives(markdown)
         self.snippets = [(d, _load(engine, d, f"{page_label}:{d.lineno}: ")) for d in _directives(self.items)]
         self.quoted = []  # snippets whose values the prose quotes
         for ref in values.find(markdown.split("\n")):
@@ -287,7 +289,7 @@ class Plan:
 
     def write(self) -> Written:
         items = [self._quote_values(item) if isinstance(item, str) else item for item in self.items]
-        nb, complete = assemble(items, self.snippets, self.engine, self.page_label, self.intro_links)
+        nb, complete = assemble(items, self.snippets, self.engine, self.page_label, self.intro_links, self.collapsed)
         # Again, now that every snippet ran: the key names the files the runs read.
         key = self._key()
         if complete:
@@ -322,7 +324,7 @@ def page_items(markdown: str, page_label: str, link: Callable[[str], str | None]
 
 def _markdown_cells(lines: list[str], link: Callable[[str], str | None]) -> list[str]:
     """One cell per heading, so a notebook's outline lists the page's sections."""
-    text = rewrite_links(admonitions_as_quotes("\n".join(lines)), link)
+    text = rewrite_links(admonitions_as_html("\n".join(lines)), link)
     cells, current = [], []
     for line, in_fence in _with_fences(text.split("\n")):
         if not in_fence and re.match(r"#{1,6} ", line) and current:
@@ -348,12 +350,14 @@ def _with_fences(lines: list[str]):
             yield line, fence is not None
 
 
-_ADMONITION = re.compile(r'^(?:!!!|\?\?\?\+?)\s+(?P<kind>[\w-]+)(?:\s+[\w-]+)*(?:\s+"(?P<title>[^"]*)")?\s*$')
+_ADMONITION = re.compile(r'^(?P<mark>!!!|\?\?\?\+?)\s+(?P<kind>[\w-]+)(?:\s+[\w-]+)*(?:\s+"(?P<title>[^"]*)")?\s*$')
 
 
-def admonitions_as_quotes(text: str) -> str:
-    """Material's ``!!! note "title"`` blocks as block quotes with a bold title: Jupyter
-    does not know admonitions and would run the title into the body."""
+def admonitions_as_html(text: str) -> str:
+    """Material's ``!!! note "title"`` blocks as the HTML Material draws them, and a
+    collapsed ``??? note`` as ``<details>``: Jupyter knows neither block but renders both
+    the HTML and the Markdown body (after a blank line), so the notebook's own page gets
+    the chapter's boxes and an exercise's answer stays closed in Jupyter too."""
     lines = text.split("\n")
     out: list[str] = []
     fenced = [f for _, f in _with_fences(lines)]
@@ -365,12 +369,41 @@ def admonitions_as_quotes(text: str) -> str:
             i += 1
             continue
         body, i = _indented_block(lines, i + 1)
-        title = m.group("title")
+        kind, title = m.group("kind"), m.group("title")
         if title is None:
-            title = m.group("kind").capitalize()
-        quoted = ([f"**{title}**", ""] if title else []) + admonitions_as_quotes("\n".join(body)).split("\n")
-        out.extend(f"> {line}" if line else ">" for line in quoted)
+            title = kind.capitalize()
+        inner = admonitions_as_html("\n".join(body))
+        # The title in <strong>: bold in Jupyter, which has no admonition style.
+        heading = f"<strong>{_inline_html(title)}</strong>" if title else ""
+        if m.group("mark") == "???":
+            out += [f'<details class="{kind}">', f"<summary>{heading}</summary>", "", inner, "", "</details>"]
+        else:
+            out += [f'<div class="admonition {kind}">']
+            out += [f'<p class="admonition-title">{heading}</p>'] if title else []
+            out += ["", inner, "", "</div>"]
     return "\n".join(out)
+
+
+def _inline_html(title: str) -> str:
+    """A title's Markdown as HTML (inside an HTML block nothing renders it): its `code`."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(title, quote=False))
+
+
+def collapsed_directives(markdown: str) -> set[int]:
+    """The lines of the snippets that sit in a collapsed ``???`` block (an exercise's
+    answer): their cells are collapsed too."""
+    lines = markdown.split("\n")
+    found, _ = find_directives(lines, "")
+    inside: set[int] = set()
+    fenced = [f for _, f in _with_fences(lines)]
+    for i, line in enumerate(lines):
+        m = None if fenced[i] else _ADMONITION.match(line.lstrip())
+        if m and m.group("mark") == "???":
+            indent = len(line) - len(line.lstrip())
+            body = [l[indent:] for l in lines[i + 1:]]
+            _, end = _indented_block(body, 0)
+            inside.update(range(i + 2, i + 2 + end))
+    return {d.lineno for d in found if d.lineno in inside}
 
 
 def _indented_block(lines: list[str], start: int) -> tuple[list[str], int]:
@@ -445,9 +478,11 @@ def _stored_key(path: Path) -> str | None:
 # --- the notebook -----------------------------------------------------------
 
 def assemble(items: list, snippets: list, engine: Engine, page_label: str,
-             intro_links: dict[str, str]) -> tuple[nbformat.NotebookNode, bool]:
-    """The notebook, and whether every snippet ran as recorded."""
+             intro_links: dict[str, str], collapsed: set[int] = frozenset()) -> tuple[nbformat.NotebookNode, bool]:
+    """The notebook, and whether every snippet ran as recorded. collapsed: the lines of the
+    snippets whose cells start collapsed (an exercise's answer)."""
     loaded = iter(snippets)
+    numbers = render.Figures()
     cells = []
     complete = True
     first = 0
@@ -469,7 +504,10 @@ def assemble(items: list, snippets: list, engine: Engine, page_label: str,
             complete = False
             continue
         directive, snippet = next(loaded)
-        new, ok = snippet_cells(directive, snippet, engine, f"{page_label}:{directive.lineno}")
+        new, ok = snippet_cells(directive, snippet, engine, f"{page_label}:{directive.lineno}", numbers)
+        if directive.lineno in collapsed:
+            for cell in new:
+                _collapse(cell)
         cells += new
         complete = complete and ok
     _number(cells)
@@ -497,7 +535,16 @@ def _linked(text: str, url: str | None) -> str:
     return f"[{text}]({url})" if url else text
 
 
-def snippet_cells(d: Directive, snippet, engine: Engine, where: str) -> tuple[list, bool]:
+def _collapse(cell) -> None:
+    """Hidden until opened: JupyterLab and Notebook 7 read these keys, and the site's page
+    moves the cell into the answer's <details>. Not a tag: mkdocs-jupyter shows tags."""
+    if cell.cell_type == "code":
+        cell.metadata["jupyter"] = {"source_hidden": True, "outputs_hidden": True}
+
+
+
+def snippet_cells(d: Directive, snippet, engine: Engine, where: str,
+                  numbers: render.Figures | None = None) -> tuple[list, bool]:
     """The code cells of one embedded snippet (the page's grouping), with their outputs."""
     if isinstance(snippet, SnippetError):
         return [_failure([str(snippet)])], False
@@ -520,11 +567,19 @@ def snippet_cells(d: Directive, snippet, engine: Engine, where: str) -> tuple[li
             cell.outputs = outputs(group.examples[-1].source, got)
             if any(o.output_type == "error" for o in cell.outputs):
                 cell.metadata["tags"] = ["raises-exception"]  # nbclient runs on past it
-        # A kernel shows a figure after the cell that drew it; the notebook keeps the light variant.
-        cell.outputs += [_nbformat().v4.new_output("display_data", data={"image/svg+xml": f["light"]})
+        # A kernel shows a figure after the cell that drew it: the light variant, which
+        # Jupyter and Colab show. The dark one, the number and the caption ride in the
+        # output's metadata, which they ignore; the site's page draws them as the chapter does.
+        cell.outputs += [_nbformat().v4.new_output("display_data", data={"image/svg+xml": f["light"]},
+                                                   metadata={"snipdoc": figure_meta(f, d, numbers)})
                          for f in group.figures]
         cells.append(cell)
     return cells, True
+
+
+def figure_meta(figure: dict, d: Directive, numbers: render.Figures | None) -> dict:
+    number = (numbers or render.Figures()).label(d.snippet)
+    return {"number": number, "caption": d.caption, "snippet": d.snippet, "dark": figure["dark"]}
 
 
 def outputs(source: str, got: str) -> list:
