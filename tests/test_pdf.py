@@ -1,0 +1,161 @@
+"""The chapter's PDF (tools/pdf.py), printed once from the real site and read back with
+pypdf: what a reader who prints the chapter must find in it."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+pypdf = pytest.importorskip("pypdf")
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTER = "ch12"
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("chapter_pdf", ROOT / "tools" / "pdf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Page(HTMLParser):
+    """The chapter's h1/h2 texts and its figures' alt texts, as the site shows them."""
+
+    def __init__(self):
+        super().__init__()
+        self.headings, self.figures, self._in = [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("h1", "h2"):
+            self._in, self._text = tag, ""
+        elif tag == "img" and "snippet-light" in (attrs.get("class") or ""):
+            self.figures.append(attrs.get("alt"))
+
+    def handle_endtag(self, tag):
+        if tag == self._in:
+            self.headings.append(self._text.replace("¶", "").strip())
+            self._in = None
+
+    def handle_data(self, data):
+        if self._in:
+            self._text += data
+
+
+@pytest.fixture(scope="module")
+def chapter(built_site, serve, browser, tmp_path_factory):
+    """(the page as parsed, the PDF as read by pypdf, its text without spaces)."""
+    site = tmp_path_factory.mktemp("pdfsite") / "site"
+    # A copy: the PDF's link is written into the page, which other tests read as built.
+    shutil.copytree(built_site, site)
+    tool = _tool()
+    out = tool.print_chapter(browser, serve(site), CHAPTER, site / "pdf" / f"{CHAPTER}.pdf")
+    tool.link_pdf(site, CHAPTER)
+    page = _Page()
+    page.feed((built_site / CHAPTER / "index.html").read_text(encoding="utf-8"))
+    reader = pypdf.PdfReader(out)
+    text = "".join(p.extract_text() for p in reader.pages)
+    return page, reader, re.sub(r"\s+", "", text), site
+
+
+def test_every_heading_of_the_chapter_is_in_the_pdf(chapter):
+    page, _, text, _ = chapter
+    assert len(page.headings) > 5, page.headings
+    missing = [h for h in page.headings if re.sub(r"\s+", "", h) not in text]
+    assert not missing, missing
+
+
+def test_formulas_are_typeset_not_tex(chapter):
+    _, _, text, _ = chapter
+    assert "\\frac" not in text and "\\nabla" not in text and "$$" not in text
+    # σ and the sums of the typeset formulas are glyphs of MathJax's SVG outlines, drawn as
+    # paths, not text: the typeset text around them (Chinese prose) is the evidence left.
+    assert "softmax" in text
+
+
+def _figures(reader) -> list[str]:
+    """Alt texts of the tagged PDF's Figure elements, in reading order."""
+    found = []
+
+    def walk(node):
+        node = node.get_object()
+        if isinstance(node, pypdf.generic.ArrayObject):
+            for kid in node:
+                walk(kid)
+        elif isinstance(node, pypdf.generic.DictionaryObject):
+            if node.get("/S") == "/Figure" and "/Alt" in node:
+                found.append(str(node["/Alt"]))
+            if "/K" in node:
+                walk(node["/K"])
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"])
+    return found
+
+
+def test_every_figure_is_in_the_pdf_as_vectors(chapter):
+    page, reader, _, _ = chapter
+    assert len(page.figures) >= 5, page.figures
+    # One Figure per light variant: the dark ones are hidden in print, as on a light screen.
+    tagged = [alt for alt in _figures(reader) if alt in page.figures]
+    assert tagged == page.figures
+    # Vectors: no figure became a bitmap.
+    images = [name for p in reader.pages for name, xobj in (p.get("/Resources", {}).get("/XObject") or {}).items()
+              if xobj.get_object().get("/Subtype") == "/Image"]
+    assert not images, images
+
+
+def test_fonts_are_embedded(chapter):
+    _, reader, _, _ = chapter
+    fonts, unembedded = set(), set()
+    for p in reader.pages:
+        for font in (p.get("/Resources", {}).get("/Font") or {}).values():
+            font = font.get_object()
+            descendants = font.get("/DescendantFonts")
+            inner = descendants[0].get_object() if descendants else font
+            descriptor = inner.get("/FontDescriptor")
+            fonts.add(font["/BaseFont"])
+            if descriptor is None or not any(k in descriptor.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                unembedded.add(font["/BaseFont"])
+    assert any("CJK" in name or "Noto" in name for name in fonts), fonts
+    assert not unembedded, unembedded
+
+
+def test_pages_are_numbered(chapter):
+    _, reader, _, _ = chapter
+    total = len(reader.pages)
+    assert total > 3
+    for number in (1, total):
+        lines = reader.pages[number - 1].extract_text().splitlines()
+        assert f"{number} / {total}" in [line.strip() for line in lines], lines[-3:]
+
+
+def test_the_outline_lists_the_sections_and_leads_to_their_pages(chapter):
+    page, reader, _, _ = chapter
+    outline = []
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                outline.append((item.title.replace("¶", "").strip(), reader.get_destination_page_number(item)))
+
+    walk(reader.outline)
+    titles = [title for title, _ in outline]
+    assert [h for h in page.headings if h not in titles] == [], titles
+    pages = [number for _, number in outline]
+    assert pages == sorted(pages) and pages[-1] > 0, outline
+
+
+def test_the_chapter_links_its_pdf_only_once_it_exists(chapter, built_site):
+    _, _, _, site = chapter
+    assert "chapter-pdf" not in (built_site / CHAPTER / "index.html").read_text(encoding="utf-8")
+    html = (site / CHAPTER / "index.html").read_text(encoding="utf-8")
+    [href] = re.findall(r'class="chapter-pdf"><a href="([^"]+)"', html)
+    assert (site / CHAPTER / href).resolve() == (site / "pdf" / f"{CHAPTER}.pdf").resolve()
