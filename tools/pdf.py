@@ -30,7 +30,19 @@ FOOTER = ('<div style="width:100%;font-size:8px;text-align:center;color:#555">'
 MARGIN = {"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"}
 # Lazy images below the fold are never fetched by a page that is not scrolled: load them
 # all, and wait for every one, so no figure is printed as an empty box.
-LOAD_ALL = """async () => {
+# A link to another page of the site would lead the PDF's reader to the local server that
+# printed it: it goes to the published site instead (the page's canonical address, when
+# the build was given site_url), or is left as plain text. Links within the chapter
+# become links within the PDF.
+LOAD_ALL = """async ([base, chapter]) => {
+  const canonical = document.querySelector('link[rel="canonical"]');
+  const published = canonical && canonical.href.endsWith(chapter + "/") ? canonical.href.slice(0, -chapter.length - 1) : null;
+  for (const a of document.querySelectorAll("a[href]")) {
+    const url = new URL(a.href);
+    if (!url.href.startsWith(base) || (url.pathname === location.pathname && url.hash)) continue;
+    if (published) a.href = published + url.href.slice(base.length);
+    else a.removeAttribute("href");
+  }
   for (const d of document.querySelectorAll("details")) d.open = true;
   const imgs = [...document.images];
   for (const img of imgs) img.loading = "eager";
@@ -52,7 +64,7 @@ def print_chapter(browser, base_url: str, chapter: str, out: Path) -> Path:
                    else route.abort())
         page.goto(f"{base_url}{chapter}/", wait_until="load")
         page.emulate_media(media="print", color_scheme="light")
-        page.evaluate(LOAD_ALL)
+        page.evaluate(LOAD_ALL, [base_url, chapter])
         out.parent.mkdir(parents=True, exist_ok=True)
         page.pdf(path=str(out), format="A4", margin=MARGIN, print_background=True,
                  display_header_footer=True, header_template="<span></span>", footer_template=FOOTER,
