@@ -7,6 +7,7 @@ import importlib.util
 import re
 import shutil
 import unicodedata
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -51,7 +52,7 @@ class _Page(HTMLParser):
 
 @pytest.fixture(scope="module")
 def chapter(built_site, serve, browser, tmp_path_factory):
-    """(the page as parsed, the PDF as read by pypdf, its text without spaces)."""
+    """(the page as parsed, the PDF as read by pypdf, its pages' text, the site printed)."""
     site = tmp_path_factory.mktemp("pdfsite") / "site"
     # A copy: the PDF's link is written into the page, which other tests read as built.
     shutil.copytree(built_site, site)
@@ -61,8 +62,8 @@ def chapter(built_site, serve, browser, tmp_path_factory):
     page = _Page()
     page.feed((built_site / CHAPTER / "index.html").read_text(encoding="utf-8"))
     reader = pypdf.PdfReader(out)
-    text = "".join(p.extract_text() for p in reader.pages)
-    return page, reader, _plain(text), site
+    # Read once: pypdf takes seconds over the chapter's Type 3 fonts.
+    return page, reader, [p.extract_text() for p in reader.pages], site
 
 
 def _plain(text: str) -> str:
@@ -72,53 +73,98 @@ def _plain(text: str) -> str:
 
 
 def test_every_heading_of_the_chapter_is_in_the_pdf(chapter):
-    page, _, text, _ = chapter
+    page, _, texts, _ = chapter
     assert len(page.headings) > 5, page.headings
-    missing = [h for h in page.headings if _plain(h) not in text]
+    # A line of its own, as a heading is printed: the prose quotes some headings too.
+    lines = {_plain(line) for text in texts for line in text.splitlines()}
+    missing = [h for h in page.headings if _plain(h) not in lines]
     assert not missing, missing
 
 
 def test_formulas_are_typeset_not_tex(chapter):
-    _, _, text, _ = chapter
+    text = _plain("".join(chapter[2]))
     assert "\\frac" not in text and "\\nabla" not in text and "$$" not in text
     # σ and the sums of the typeset formulas are glyphs of MathJax's SVG outlines, drawn as
     # paths, not text: the typeset text around them (Chinese prose) is the evidence left.
     assert "softmax" in text
 
 
-def _figures(reader) -> list[str]:
-    """Alt texts of the tagged PDF's Figure elements, in reading order."""
+def _figures(reader) -> list[tuple[str, list[tuple[int, int]]]]:
+    """The tagged PDF's Figure elements that carry an alt text (the images; the <figure>
+    around one is a Figure without), in reading order: (alt, [(page object number, MCID)])."""
     found = []
 
-    def walk(node):
+    def ref(page) -> int:
+        return getattr(page, "idnum", None) or page.indirect_reference.idnum
+
+    def content(kid, page, out):
+        kid = kid.get_object()
+        if isinstance(kid, int):
+            out.append((ref(page), kid))
+        elif isinstance(kid, pypdf.generic.ArrayObject):
+            for k in kid:
+                content(k, page, out)
+        elif isinstance(kid, pypdf.generic.DictionaryObject):
+            page = kid.get("/Pg", page)
+            if "/MCID" in kid:
+                out.append((ref(page), kid["/MCID"]))
+            elif "/K" in kid:
+                content(kid["/K"], page, out)
+
+    def walk(node, page=None):
         node = node.get_object()
         if isinstance(node, pypdf.generic.ArrayObject):
             for kid in node:
-                walk(kid)
+                walk(kid, page)
         elif isinstance(node, pypdf.generic.DictionaryObject):
+            page = node.get("/Pg", page)
             if node.get("/S") == "/Figure" and "/Alt" in node:
-                found.append(str(node["/Alt"]))
-            if "/K" in node:
-                walk(node["/K"])
+                parts = []
+                content(node.get("/K"), page, parts)
+                found.append((str(node["/Alt"]), parts))
+            elif "/K" in node:
+                walk(node["/K"], page)
 
     walk(reader.trailer["/Root"]["/StructTreeRoot"])
     return found
+
+
+def _drawing_operations(reader, page_number: int) -> Counter:
+    """Path operations (m l c re) per marked-content id on one page."""
+    page = next(p for p in reader.pages if p.indirect_reference.idnum == page_number)
+    counts, open_ids = Counter(), []
+    for operands, op in pypdf.generic.ContentStream(page.get_contents(), reader).operations:
+        if op in (b"BDC", b"BMC"):
+            props = operands[1] if op == b"BDC" else None
+            open_ids.append(props.get("/MCID") if isinstance(props, pypdf.generic.DictionaryObject) else None)
+        elif op == b"EMC" and open_ids:
+            open_ids.pop()
+        elif op in (b"m", b"l", b"c", b"re") and open_ids and open_ids[-1] is not None:
+            counts[open_ids[-1]] += 1
+    return counts
 
 
 def test_every_figure_is_in_the_pdf_as_vectors(chapter):
     page, reader, _, _ = chapter
     assert len(page.figures) >= 5, page.figures
     # One Figure per light variant: the dark ones are hidden in print, as on a light screen.
-    tagged = [alt for alt in _figures(reader) if alt in page.figures]
-    assert tagged == page.figures
-    # Vectors: no figure became a bitmap.
+    figures = [(alt, parts) for alt, parts in _figures(reader) if alt in page.figures]
+    assert [alt for alt, _ in figures] == page.figures
+    # Drawn as vectors: a matplotlib figure is thousands of path operations (its glyphs
+    # are paths too); an empty box or a border is a handful.
+    operations = {}
+    for alt, parts in figures:
+        drawn = sum((operations.setdefault(p, _drawing_operations(reader, p)))[mcid] for p, mcid in parts)
+        assert drawn > 500, (alt, drawn)
+    # And no figure became a bitmap.
     images = [name for p in reader.pages for name, xobj in (p.get("/Resources", {}).get("/XObject") or {}).items()
               if xobj.get_object().get("/Subtype") == "/Image"]
     assert not images, images
 
 
 def test_fonts_are_embedded(chapter):
-    _, reader, text, _ = chapter
+    _, reader, texts, _ = chapter
+    text = _plain("".join(texts))
     assert "激活函数" in text
     # Every font, so the Chinese one too: Chromium embeds an OpenType CJK font (CFF
     # outlines, as Noto Sans CJK) as Type 3, whose glyphs are drawings in the file.
@@ -141,11 +187,11 @@ def test_fonts_are_embedded(chapter):
 
 
 def test_pages_are_numbered(chapter):
-    _, reader, _, _ = chapter
+    _, reader, texts, _ = chapter
     total = len(reader.pages)
     assert total > 3
     for number in (1, total):
-        lines = reader.pages[number - 1].extract_text().splitlines()
+        lines = texts[number - 1].splitlines()
         assert f"{number} / {total}" in [line.strip() for line in lines], lines[-3:]
 
 
