@@ -25,7 +25,7 @@ TORCH_CPU = $(PY) -m pip install --quiet --timeout 15 --retries 1 torch==$(TORCH
 # Material 9.8 prints an end-of-life banner on every build.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve build test record import bench clean
+.PHONY: serve build pdf test record import bench clean
 
 # The environment is rebuilt whenever the pinned dependencies change.
 $(STAMP): pyproject.toml snipdoc/pyproject.toml package.json package-lock.json
@@ -47,6 +47,11 @@ serve: $(STAMP)
 
 build: $(STAMP)
 	$(VENV)/bin/mkdocs build --strict
+
+# A PDF of each chapter of the built site (site/pdf/ch12.pdf), linked from the chapter's
+# page; prints with headless Chromium, offline. After `make build`: make build pdf
+pdf: $(STAMP)
+	$(PY) tools/pdf.py site
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
