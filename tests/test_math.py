@@ -133,10 +133,10 @@ def test_without_node_the_build_says_what_to_install(tmp_path, monkeypatch):
 
 
 def test_numbered_figures_and_equations_are_linked_from_the_text(built_site):
-    # The notebook page shows its figures as cell outputs, without numbered captions: its
-    # mentions of them stay text.
+    # The notebook page draws its figures with the chapter's numbered captions
+    # (notebook_page.py), so its mentions of them are links too.
     mentions = {"fig": r"图 \d+-\d+", "eq": r"式 ?[(（]\d+-\d+[)）]"}
-    for path, kinds in (("ch12/", ("fig", "eq")), ("notebooks/ch12/", ("eq",))):
+    for path, kinds in (("ch12/", ("fig", "eq")), ("notebooks/ch12/", ("fig", "eq"))):
         page = (built_site / path / "index.html").read_text(encoding="utf-8")
         ids = set(re.findall(r' id="([^"]+)"', page))
         links = re.findall(r'<a href="#((fig|eq)-[\d-]+)">(?:图|式)\u00a0', page)
