@@ -3,11 +3,16 @@ extension and plugin, pages under docs/ and snippets under snippets/.
 
 Each test says only what its site does differently (extension options, other
 extensions, plugins). The snippet server preloads what the notes' own mkdocs.yml
-preloads, so a test site runs its snippets as the notes' build does."""
+preloads, so a test site runs its snippets as the notes' build does; a site none of
+whose snippets imports those packages preloads nothing. Preloading changes what a
+snippet costs, never what it prints (tests/test_isolation.py holds the engine to
+that), and torch imported for snippets that never use it was two thirds of each
+small site's cold build."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from snipdoc.integration.extension import options_from
@@ -38,12 +43,24 @@ def config(options: dict | None = None, extensions: list[str] = EXTENSIONS, plug
     return "\n".join(lines) + "\n" + extra
 
 
+# Any mention of a preloaded package's name: more sites preload than need to, none fewer.
+PRELOADED = re.compile(r"\b(?:%s)\b" % "|".join(re.escape(name.split(".")[0]) for name in PRELOAD))
+
+
+def imports_preloaded(snippets: dict[str, str]) -> bool:
+    """Whether a snippet (or a module beside them) may import a package the notes preload."""
+    return any(PRELOADED.search(text) for text in snippets.values())
+
+
 def make_site(root: Path, pages: dict[str, str] | None = None, snippets: dict[str, str] | None = None,
               **kwargs) -> Path:
     """Write mkdocs.yml (config(**kwargs)), and the given files under docs/ and snippets/
     (a folder with no file given is not made)."""
     root.mkdir(parents=True, exist_ok=True)
-    (root / "mkdocs.yml").write_text(config(**kwargs), encoding="utf-8")
+    options = kwargs.pop("options", None) or {}
+    if "preload" not in options and not imports_preloaded(snippets or {}):
+        options = {**options, "preload": []}
+    (root / "mkdocs.yml").write_text(config(options, **kwargs), encoding="utf-8")
     for folder, files in (("docs", pages or {}), ("snippets", snippets or {})):
         for name, text in files.items():
             (root / folder / name).parent.mkdir(parents=True, exist_ok=True)
