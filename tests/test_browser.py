@@ -373,13 +373,22 @@ async () => {
 """
 
 
+# The rules whose verdict depends on colours: the only ones a second colour scheme can change.
+# Colour contrast is half of axe's time on the chapter, so each scheme runs them, the desktop
+# in the light scheme runs every rule, and the phone every rule but these (its layout differs).
+COLOUR_RULES = ["color-contrast", "link-in-text-block"]
+AXE_RULES = {"light": None, "dark": {"runOnly": {"type": "rule", "values": COLOUR_RULES}},
+             "phone": {"rules": {rule: {"enabled": False} for rule in COLOUR_RULES}}}
+
+
 def start_axe(loaded: Loaded) -> None:
     """Start axe-core on the page, once formulas and transitions are done (a colour caught
-    halfway through a fade is not the page's). Pages open in other tabs run theirs at the
-    same time, each in its own renderer process."""
+    halfway through a fade is not the page's), with the rules of its mode (AXE_RULES).
+    Pages open in other tabs run theirs at the same time, each in its own renderer process."""
     loaded.page.evaluate(SETTLED_JS)
     loaded.page.add_script_tag(path=str(AXE))
-    loaded.page.evaluate("() => { window.__axe = axe.run(document, { resultTypes: ['violations'] }); }")
+    options = {"resultTypes": ["violations"], **(AXE_RULES.get(loaded.mode) or {})}
+    loaded.page.evaluate("(options) => { window.__axe = axe.run(document, options); }", options)
 
 
 def axe_problems(loaded: Loaded) -> list[str]:
@@ -520,10 +529,11 @@ def test_search_leads_to_the_section_about_the_word(pages, site_url, query):
 
 
 def test_no_serious_accessibility_violation(pages):
-    for _, one in _each(pages, "light", "dark"):
-        assert search(one.page, "softmax"), "no search results to check"  # the results are part of the page too
+    for _, one in _each(pages):
+        if one.mode != "phone":  # the results are part of the page too (on a phone, behind a button)
+            assert search(one.page, "softmax"), "no search results to check"
         start_axe(one)
-    assert _failures(pages, axe_problems, "light", "dark") == []
+    assert _failures(pages, axe_problems) == []
 
 
 # --- Reading: line breaks, copy buttons, figures, search, navigation -------------------
