@@ -3,11 +3,11 @@ extension and plugin, pages under docs/ and snippets under snippets/.
 
 Each test says only what its site does differently (extension options, other
 extensions, plugins). The snippet server preloads what the notes' own mkdocs.yml
-preloads, so a test site runs its snippets as the notes' build does; a site none of
-whose snippets imports those packages preloads nothing. Preloading changes what a
-snippet costs, never what it prints (tests/test_isolation.py holds the engine to
-that), and torch imported for snippets that never use it was two thirds of each
-small site's cold build."""
+preloads, so a test site runs its snippets as the notes' build does; a site written
+with snippets none of which mentions those packages preloads nothing. Preloading
+changes what a snippet costs, never what it prints (tests/test_isolation.py holds the
+engine to that), and torch imported for snippets that never use it was two thirds of
+each small site's cold build."""
 
 from __future__ import annotations
 
@@ -58,7 +58,8 @@ def make_site(root: Path, pages: dict[str, str] | None = None, snippets: dict[st
     (a folder with no file given is not made)."""
     root.mkdir(parents=True, exist_ok=True)
     options = kwargs.pop("options", None) or {}
-    if "preload" not in options and not imports_preloaded(snippets or {}):
+    # Snippets written later (a notebook imported into the site) may use them: preloaded then.
+    if "preload" not in options and snippets is not None and not imports_preloaded(snippets):
         options = {**options, "preload": []}
     (root / "mkdocs.yml").write_text(config(options, **kwargs), encoding="utf-8")
     for folder, files in (("docs", pages or {}), ("snippets", snippets or {})):
