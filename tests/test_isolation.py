@@ -175,21 +175,23 @@ def reference_run(path, tmp_path_factory) -> subprocess.CompletedProcess:
 def differing(engine, pairs, project, tmp_path_factory) -> dict[str, str]:
     """Each setter then its probe through the engine; the probes whose engine output
     a fresh doctest does not accept, with what it printed."""
-    probes, crashed = {}, {}
-    for i, (name, (setter, probe)) in enumerate(pairs.items()):
-        probe = probe.replace("os_cpus()", str(os_cpus()))
-        (project / "snippets" / f"set{i}.txt").write_text(setter, encoding="utf-8")
-        path = project / "snippets" / f"probe{i}.txt"
-        path.write_text(probe, encoding="utf-8")
-        engine.result(engine.load(f"set{i}.txt"), use_cache=False)
-        result = engine.result(engine.load(f"probe{i}.txt"), use_cache=False)
-        if "crash" in result:
-            crashed[name] = result["crash"]
-            continue
-        path.write_text(filled(probe, [r["got"] for r in result["examples"]]), encoding="utf-8")
-        probes[name] = path
+    runs, crashed = {}, {}
+    # Each probe's fresh doctest starts as soon as the engine has printed it, beside the
+    # engine's next runs (which use one CPU at a time).
     with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = dict(zip(probes, pool.map(lambda p: reference_run(p, tmp_path_factory), probes.values())))
+        for i, (name, (setter, probe)) in enumerate(pairs.items()):
+            probe = probe.replace("os_cpus()", str(os_cpus()))
+            (project / "snippets" / f"set{i}.txt").write_text(setter, encoding="utf-8")
+            path = project / "snippets" / f"probe{i}.txt"
+            path.write_text(probe, encoding="utf-8")
+            engine.result(engine.load(f"set{i}.txt"), use_cache=False)
+            result = engine.result(engine.load(f"probe{i}.txt"), use_cache=False)
+            if "crash" in result:
+                crashed[name] = result["crash"]
+                continue
+            path.write_text(filled(probe, [r["got"] for r in result["examples"]]), encoding="utf-8")
+            runs[name] = pool.submit(reference_run, path, tmp_path_factory)
+        runs = {name: run.result() for name, run in runs.items()}
     return {name: run.stdout[-1500:] for name, run in runs.items() if run.returncode} | crashed
 
 
