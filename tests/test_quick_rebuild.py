@@ -116,3 +116,29 @@ def test_the_search_index_is_written_after_the_build_and_a_request_waits_for_it(
         assert written.read_text() == "second" and steps == ["second"]
     finally:
         del quick_rebuild.after_search_index["test"]
+
+
+def test_an_installed_theme_is_walked_once_and_a_theme_folder_of_the_project_each_time(tmp_path, monkeypatch):
+    import os
+
+    import material
+    from jinja2 import FileSystemLoader
+
+    plain = getattr(FileSystemLoader.list_templates, "__wrapped__", FileSystemLoader.list_templates)
+    monkeypatch.setattr(FileSystemLoader, "list_templates", plain)
+    installed = os.path.join(os.path.dirname(material.__file__), "templates")
+    project = tmp_path / "overrides"
+    (project / "partials").mkdir(parents=True)
+    (project / "partials" / "footer.html").write_text("", encoding="utf-8")
+    expected = plain(FileSystemLoader([str(project), installed]))
+    assert "partials/footer.html" in expected and len(expected) > 1000
+    walked = []
+    walk = os.walk
+    monkeypatch.setattr(os, "walk", lambda top, **kw: walked.append(top) or walk(top, **kw))
+
+    assert quick_rebuild.keep_theme_listing()
+    # A new loader on every build, as MkDocs makes one.
+    assert FileSystemLoader([str(project), installed]).list_templates() == expected
+    (project / "extra.css").write_text("", encoding="utf-8")  # added by the author under serve
+    assert FileSystemLoader([str(project), installed]).list_templates() == sorted([*expected, "extra.css"])
+    assert walked == [str(project), installed, str(project)]

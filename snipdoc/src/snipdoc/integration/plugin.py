@@ -108,6 +108,7 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         self.serving = self.command == "serve"
         if self.serving:
             quick_rebuild.keep_highlighted_blocks()
+            quick_rebuild.keep_theme_listing()
         self.stale_urls = {}
         self.brought_up = set(self.wanted)
         self.errors: list[str] = []

@@ -9,10 +9,13 @@ changed one block or none. So under serve only:
 - a code block highlighted before, with the same source and options, is not
   highlighted again (its HTML is kept for the life of the server);
 - Material's search index (reading every page's HTML again: two fifths of a rebuild)
-  is computed after the browsers have reloaded, and a request for it waits for it.
+  is computed after the browsers have reloaded, and a request for it waits for it;
+- the files of an installed theme (Material's: thousands, with its icons) are listed
+  once, not walked again on every rebuild (a sixth of a prose edit's rebuild); a theme
+  folder of the project (``custom_dir``) is listed anew each time.
 
-All three reach into the libraries' internals (watchdog's observer, pymdownx's
-Highlight, Material's SearchIndex).
+All four reach into the libraries' internals (watchdog's observer, pymdownx's
+Highlight, Material's SearchIndex, Jinja's FileSystemLoader).
 Where those are not as expected nothing is changed: the rebuild is then only slower.
 """
 
@@ -22,6 +25,7 @@ import copy
 import functools
 import inspect
 import os
+import sysconfig
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -80,6 +84,46 @@ def keep_highlighted_blocks() -> bool:
 
     highlight.keeps_blocks = True
     Highlight.highlight = highlight
+    return True
+
+
+def _installed(folder: str) -> bool:
+    """Whether folder is inside an installed package (which does not change under serve)."""
+    folder = os.path.realpath(folder)
+    roots = {os.path.realpath(sysconfig.get_paths()[k]) for k in ("purelib", "platlib")}
+    return any(os.path.commonpath([folder, root]) == root for root in roots)
+
+
+def keep_theme_listing() -> bool:
+    """Wrap Jinja's FileSystemLoader.list_templates, which MkDocs calls on every build to
+    find the theme's static files, so that each installed folder is walked only once."""
+    try:
+        from jinja2 import FileSystemLoader
+    except ImportError:
+        return False
+    original = FileSystemLoader.list_templates
+    if getattr(original, "keeps_listing", False):
+        return True
+    listed: dict[tuple, list[str]] = {}
+
+    @functools.wraps(original)
+    def list_templates(self):
+        if type(self) is not FileSystemLoader:  # a subclass may list differently
+            return original(self)
+        found: set[str] = set()
+        for folder in self.searchpath:
+            one = FileSystemLoader([folder], encoding=self.encoding, followlinks=self.followlinks)
+            if not _installed(folder):
+                found.update(original(one))
+                continue
+            key = (folder, self.followlinks)
+            if key not in listed:
+                listed[key] = original(one)
+            found.update(listed[key])
+        return sorted(found)
+
+    list_templates.keeps_listing = True
+    FileSystemLoader.list_templates = list_templates
     return True
 
 
