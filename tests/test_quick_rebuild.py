@@ -1,6 +1,8 @@
 """Under serve a rebuild highlights only code blocks it has not highlighted before, and
 the HTML is the same as highlighting every block again."""
 
+import time
+
 import markdown
 import pymdownx.highlight
 from pymdownx.highlight import Highlight
@@ -92,7 +94,7 @@ class _SlowIndex:
 def test_the_search_index_is_written_after_the_build_and_a_request_waits_for_it(tmp_path):
     import types
 
-    later = quick_rebuild.LaterSearchIndex()
+    later = quick_rebuild.LaterSearchIndex(delay=1.0)
     config = types.SimpleNamespace(site_dir=str(tmp_path))
     written = tmp_path / quick_rebuild.INDEX_PATH
     steps = []
@@ -112,6 +114,8 @@ def test_the_search_index_is_written_after_the_build_and_a_request_waits_for_it(
         assert build("first") == "first" and later.ready.is_set()  # the first build indexes at once
         assert build("second") == "first"  # the build writes the index of the build before...
         assert not later.ready.is_set()
+        time.sleep(0.6)  # longer than indexing takes: not computed while the browsers repaint
+        assert written.read_text() == "first" and steps == []
         later.wait(server=None)  # ...and a request waits for the new one
         assert written.read_text() == "second" and steps == ["second"]
     finally:

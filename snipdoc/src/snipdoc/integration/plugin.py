@@ -65,7 +65,9 @@ class SnippetPlugin(BasePlugin[SnippetConfig]):
         self.wanted: set[str] = set()  # notebook pages a browser asked for while out of date
         self.brought_up: set[str] = set()  # those of them this build writes and converts
         self.stale_urls: dict[str, str] = {}  # their addresses -> their files, as the last build left them
-        self.search_index = quick_rebuild.LaterSearchIndex()  # under serve: written after the reload
+        # Under serve: written a second after the reload (on the real chapter the browser had
+        # painted the edit 0.13-0.2 s sooner for it: bench.browser_serve, before and after).
+        self.search_index = quick_rebuild.LaterSearchIndex(delay=1.0)
         self.typesetter: formulas.Typesetter | None = None  # kept across rebuilds, with the formulas it typeset
 
     # Defining on_startup keeps this instance, and its engine, across the rebuilds of `mkdocs serve`.

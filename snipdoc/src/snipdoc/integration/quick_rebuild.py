@@ -9,7 +9,8 @@ changed one block or none. So under serve only:
 - a code block highlighted before, with the same source and options, is not
   highlighted again (its HTML is kept for the life of the server);
 - Material's search index (reading every page's HTML again: two fifths of a rebuild)
-  is computed after the browsers have reloaded, and a request for it waits for it;
+  is computed a second after the reload signal, once the browsers have repainted, and
+  a request for it waits for it;
 - the files of an installed theme (Material's: thousands, with its icons) are listed
   once, not walked again on every rebuild (a sixth of a prose edit's rebuild); a theme
   folder of the project (``custom_dir``) is listed anew each time.
@@ -141,7 +142,10 @@ class LaterSearchIndex:
     the build or before the new one is written waits for it (wait()); a failed build
     releases it (start() with nothing to do)."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
+        # Seconds between the reload signal and the work: the reloading browsers parse and
+        # paint meanwhile, and the index's work would take a CPU from them.
+        self.delay = delay
         self.data: str | None = None  # the last index computed, as Material writes it
         self.pending: tuple | None = None
         self.ready = threading.Event()
@@ -178,7 +182,9 @@ class LaterSearchIndex:
             return
         job, self.pending = self.pending, None
         self.generation += 1
-        threading.Thread(target=self._write, args=(self.generation, *job), daemon=True).start()
+        later = threading.Timer(self.delay, self._write, args=(self.generation, *job))
+        later.daemon = True
+        later.start()
 
     def _write(self, generation, pages, add, generate, prev, config) -> None:
         try:
