@@ -834,10 +834,10 @@ async () => {
   await document.fonts.ready;
   for (let i = 0; i < 2; i++) await new Promise((done) => requestAnimationFrame(done));
   return [...document.querySelectorAll(".jupyter-wrapper *")].map((el) => {
-  const s = getComputedStyle(el);
-  return ["display", "position", "color", "background-color", "font-family", "font-size", "font-weight",
-          "line-height", "white-space", "margin-top", "margin-left", "padding-top", "padding-left",
-          "border-top-width", "border-left-color", "width", "overflow-x", "visibility"].map((p) => s.getPropertyValue(p)).join("|");
+    const s = getComputedStyle(el);
+    return ["display", "position", "color", "background-color", "font-family", "font-size", "font-weight",
+            "line-height", "white-space", "margin-top", "margin-left", "padding-top", "padding-left",
+            "border-top-width", "border-left-color", "width", "overflow-x", "visibility"].map((p) => s.getPropertyValue(p)).join("|");
   });
 }
 """

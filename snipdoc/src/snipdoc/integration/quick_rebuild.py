@@ -48,6 +48,18 @@ def poll_faster(server, seconds: float = POLL_SECONDS) -> bool:
     return True
 
 
+def _wrap_once(owner, name: str, wrap) -> bool:
+    """Replace owner.name by wrap(original), unless an earlier call (a rebuild, or another
+    instance of the plugin) already did."""
+    original = getattr(owner, name)
+    if getattr(original, "wrapped_by_quick_rebuild", False):
+        return True
+    wrapped = functools.wraps(original)(wrap(original))
+    wrapped.wrapped_by_quick_rebuild = True
+    setattr(owner, name, wrapped)
+    return True
+
+
 def keep_highlighted_blocks() -> bool:
     """Wrap pymdownx's Highlight.highlight so that a block it highlighted before, with the
     same source, arguments and settings, returns the same HTML without Pygments. Inline
@@ -57,13 +69,13 @@ def keep_highlighted_blocks() -> bool:
         from pymdownx.highlight import Highlight
     except ImportError:
         return False
-    original = Highlight.highlight
-    if getattr(original, "keeps_blocks", False):
-        return True
+    return _wrap_once(Highlight, "highlight", _keeping_blocks)
+
+
+def _keeping_blocks(original):
     signature = inspect.signature(original)
     kept: OrderedDict[str, str] = OrderedDict()
 
-    @functools.wraps(original)
     def highlight(self, *args, **kwargs):
         call = signature.bind(self, *args, **kwargs)
         call.apply_defaults()
@@ -83,9 +95,7 @@ def keep_highlighted_blocks() -> bool:
                 kept.popitem(last=False)
         return html
 
-    highlight.keeps_blocks = True
-    Highlight.highlight = highlight
-    return True
+    return highlight
 
 
 def _installed(folder: str) -> bool:
@@ -102,30 +112,27 @@ def keep_theme_listing() -> bool:
         from jinja2 import FileSystemLoader
     except ImportError:
         return False
-    original = FileSystemLoader.list_templates
-    if getattr(original, "keeps_listing", False):
-        return True
     listed: dict[tuple, list[str]] = {}
 
-    @functools.wraps(original)
-    def list_templates(self):
-        if type(self) is not FileSystemLoader:  # a subclass may list differently
-            return original(self)
-        found: set[str] = set()
-        for folder in self.searchpath:
-            one = FileSystemLoader([folder], encoding=self.encoding, followlinks=self.followlinks)
-            if not _installed(folder):
-                found.update(original(one))
-                continue
-            key = (folder, self.followlinks)
-            if key not in listed:
-                listed[key] = original(one)
-            found.update(listed[key])
-        return sorted(found)
+    def listing_once(original):
+        def list_templates(self):
+            if type(self) is not FileSystemLoader:  # a subclass may list differently
+                return original(self)
+            found: set[str] = set()
+            for folder in self.searchpath:
+                one = FileSystemLoader([folder], encoding=self.encoding, followlinks=self.followlinks)
+                if not _installed(folder):
+                    found.update(original(one))
+                    continue
+                key = (folder, self.followlinks)
+                if key not in listed:
+                    listed[key] = original(one)
+                found.update(listed[key])
+            return sorted(found)
 
-    list_templates.keeps_listing = True
-    FileSystemLoader.list_templates = list_templates
-    return True
+        return list_templates
+
+    return _wrap_once(FileSystemLoader, "list_templates", listing_once)
 
 
 INDEX_PATH = "search/search_index.json"
