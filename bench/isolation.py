@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from snipdoc.engine.core import Engine
+from snipdoc.engine.forkserver import huge_pages
 
 # What the notes' server preloads (mkdocs.yml), so a child's cost is measured as a build pays it.
 PRELOAD = ["torch", "numpy", "matplotlib.pyplot"]
@@ -64,6 +65,7 @@ def breakdown(n: int = 40) -> None:
     from snipdoc.engine import fresh as process, run
 
     process.prepare(PRELOAD)
+    huge_pages()  # as the server does once its queue is long, i.e. in any cold build of a course
 
     def fresh(cwd, folder):
         os.setpgid(0, 0)

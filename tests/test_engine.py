@@ -268,3 +268,21 @@ def test_exit_handlers_run_as_in_a_fresh_process(tmp_path, monkeypatch):
     finally:
         eng.close()
     assert list(temp.rglob("pymp-*")) == []
+
+
+def test_a_preloaded_import_keeps_what_its_exit_handlers_would_remove(tmp_path):
+    # An object a preloaded import made (here a TemporaryDirectory) registers a finalizer that
+    # runs at exit. It belongs to the server: were it run at each child's exit, the first
+    # snippet would remove the server's folder and the next one would find it gone.
+    snippets = tmp_path / "snippets"
+    snippets.mkdir()
+    (snippets / "made_at_import.py").write_text(
+        "import tempfile\nkept = tempfile.TemporaryDirectory()\n", encoding="utf-8")
+    eng = Engine(snippets, tmp_path / ".cache", timeout=20, preload=["made_at_import"])
+    try:
+        for name in ("first.txt", "second.txt"):
+            snippet = write(eng, name, ">>> import os, made_at_import\n"
+                                       ">>> os.path.isdir(made_at_import.kept.name)\nTrue\n")
+            assert eng.problems(snippet, eng.result(snippet)) == [], name
+    finally:
+        eng.close()
