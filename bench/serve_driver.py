@@ -57,8 +57,16 @@ class _Counter(logging.Handler):
 class _Server:
     """What on_serve hooks receive; watching is not needed here."""
 
+    app = None
+
     def watch(self, path, func=None, recursive=True) -> None:
         pass
+
+    def get_app(self):
+        return self.app
+
+    def set_app(self, app) -> None:
+        self.app = app  # no request comes: nothing is served
 
 
 def main() -> None:

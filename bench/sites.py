@@ -140,6 +140,8 @@ def generate(root: Path, n_pages: int, per_page: int, jupyter_pages: int | None 
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(source(Path(name).stem, variant), encoding="utf-8")
     shutil.copy(REPO / "snippets" / "conftest.py", project.snippets_dir / "conftest.py")
+    # The pages' formulas are typeset at build time, with MathJax from the project's node_modules.
+    (root / "node_modules").symlink_to(REPO / "node_modules")
     _write_pytest_ini(root)
     log(f"recording {len(project.snippet_files)} snippets with `python -m snipdoc record`")
     subprocess.run(
@@ -150,6 +152,9 @@ def generate(root: Path, n_pages: int, per_page: int, jupyter_pages: int | None 
                 [n for names in project.pages.values() for n in names]}
     for variant in VARIANTS:
         _write_variant(project, variant, snippets, jupyter_pages)
+    # The doctest step's conftest (the notes' own) reads the preload list from the project's
+    # mkdocs.yml; without one, every snippet's copy imported torch itself.
+    (root / "mkdocs.yml").symlink_to("snipdoc.yml")
     return project
 
 
