@@ -88,6 +88,8 @@ def test_the_installed_search_worker_is_patched_where_its_segmentation_loops_end
     assert "o<t.length;o++)t.slice(s,o)in e" in js and "o<=t.length;o++)t.slice(s,o)in e" in patched
     assert "a<t.length-1&&" in js and "a<t.length&&" in patched
     assert "sourceMappingURL" not in patched  # the map describes the code before the patch
+    # A Chinese query's words, before each gets its "*": "交叉熵**" was then said to be missing.
+    assert 'invertedIndex)].join("* ")' in js and 'invertedIndex)].join(" ")' in patched
     with pytest.raises(Exception, match="has changed"):
         search.patch_worker(js.replace("new Uint16Array", "new Uint32Array"))
 
@@ -141,3 +143,32 @@ def test_the_settings_read_from_another_folder_find_the_project_s_files(tmp_path
     monkeypatch.chdir(tmp_path)
     options = options_from(ROOT / "mkdocs.yml")
     assert options["reference_platform"]["torch"] and len(options["inputs"]) == 64
+
+
+def test_a_page_defines_the_terms_its_headings_name_and_its_phrases_define():
+    separator = r"[\s\-、。，：（）“”/]+"
+    html = ('<h1 id="top">激活函数与损失函数</h1><p>这就是“梯度消失”。</p>'
+            '<h3 id="relu">ReLU（线性整流单元）<a class="headerlink" href="#relu">&para;</a></h3>'
+            '<h3 id="mse">均方误差（MSE）</h3><p>这才是“均方误差”。</p>'
+            '<h3 id="list">Leaky ReLU、ELU 与 SiLU</h3><h2 id="topics">均方误差与求梯度</h2>'
+            '<h3 id="grad">用 backward() 求梯度</h3><h3 id="long">求梯度的两种方式</h3>'
+            '<h3 id="dx">softmax 的导数</h3><h3 id="sm">softmax</h3><p>后来称为“饱和”。</p>')
+    assert search.defined_terms(html, "ch/", separator) == {
+        "梯度消失": "ch/",  # before any h2: the page's own entry
+        "ReLU": "ch/#relu", "线性整流单元": "ch/#relu",
+        "均方误差": "ch/#mse", "MSE": "ch/#mse",  # the first section that names it keeps it
+        "ELU": "ch/#list", "SiLU": "ch/#list",  # a list's Latin words, not "Leaky ReLU" (two words)
+        "softmax": "ch/#sm", "饱和": "ch/#sm",
+    }
+
+
+def test_highlighted_code_loses_only_its_name_and_whitespace_spans():
+    from snipdoc.integration.highlight_markup import slim
+
+    block = ('<div class="highlight"><pre><span></span><code><span class="n">x</span><span class="w"> </span>'
+             '<span class="o">=</span> <span class="n">torch</span><span class="o">.</span><span class="n">ones</span>'
+             '<span class="p">(</span><span class="mi">2</span><span class="p">)</span></code></pre></div>')
+    prose = '<p><span class="n">kept</span></p>'
+    assert slim(prose + block) == prose + (
+        '<div class="highlight"><pre><span></span><code>x <span class="o">=</span> torch<span class="o">.</span>ones'
+        '<span class="p">(</span><span class="mi">2</span><span class="p">)</span></code></pre></div>')

@@ -1,6 +1,6 @@
 """Chinese search that finds whole terms, and the section about each one first.
 
-Three fixes to Material's built-in search, all made at build time:
+Four fixes to Material's built-in search, all made at build time:
 
 - Words: the glossary's terms join jieba's dictionary before Material segments the
   pages, so 均方误差 is indexed as one word instead of 均方 + 误差.
@@ -11,6 +11,10 @@ Three fixes to Material's built-in search, all made at build time:
   index, but its loop never lets a word end on the query's last character
   (激活函数 became [激活]; 雅可比 showed "缺少: 雅"). The worker the site serves is
   Material's own with that loop bound corrected.
+- Missing words: the same worker joins a Chinese query's words with "* " before it adds
+  a "*" to every word, and then reports all but the last as missing ("缺少: 交叉熵*")
+  from results that contain them. It joins them with a space instead; the search
+  itself is the same (a word ending in "**" matches what one ending in "*" does).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from html import unescape
 from pathlib import Path
 
 import yaml
@@ -45,6 +50,10 @@ _SEGMENT = re.compile(
 _WORDCUTS = re.compile(r"(for\(let (\w)=\w\+1;\2)<(\w\.length;)")
 # if (wordcuts[q] && q < query.length - 1): a one-character word at the end is dropped.
 _CONTINUE = re.compile(r"(\w\[(\w)\]&&\2<\w\.length)-1&&")
+# A Chinese run of the query becomes its words joined by "* "; every word then gets a "*" of
+# its own, so all but the last end in "**", and the check for terms found in a result
+# compares "交叉熵*" with the index's words: "缺少: 交叉熵*" on a result that contains it.
+_JOIN = re.compile(r'(\[\.\.\.\w+\(\w,this\.index\.invertedIndex\)\]\.join\()"\* "\)')
 
 
 def load_glossary(path: Path) -> dict[str, str | None]:
@@ -60,6 +69,52 @@ def load_glossary(path: Path) -> dict[str, str | None]:
             raise PluginError(f"{path}: '{term}: {where}' is not 'term: page.md#anchor' (or 'term:')")
         glossary[term.strip()] = where.strip() if where else None
     return glossary
+
+
+# What a page defines, besides the glossary: a heading names what its section is about, and
+# a phrase such as 这就是“梯度消失” defines a term in the section it stands in.
+_HEADING = re.compile(r'<h([1-6]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
+_DEFINES = re.compile(r"(?:这就是|这才是|称为|叫做|叫作|所谓)“([^”<>]{2,12})”")
+_GLOSS = re.compile(r"(.+?)\s*[（(]([^（）()]+)[）)]")
+_LIST = re.compile(r"[、，,]|与")
+_TAG = re.compile(r"<a class=\"headerlink\".*?</a>|<[^>]+>", re.S)
+LONGEST_WORD = 6
+"""Characters of the longest Chinese term a heading gives: longer ones are phrases
+(求梯度的两种方式). A Latin word of any length is one term (softmax)."""
+
+
+def defined_terms(html: str, url: str, separator: str) -> dict[str, str]:
+    """term -> index location of the section that defines it (the page's own for its h1).
+
+    A heading gives each of its names: itself, or each side of a gloss in parentheses
+    ("ReLU（线性整流单元）", "均方误差（MSE）"), each a single word to the index (no
+    separator in it), in Chinese of at most LONGEST_WORD characters. Of a list
+    ("Leaky ReLU、ELU、GELU 与 SiLU") only its Latin words count: a Chinese list names
+    topics (均方误差与求梯度), and a Chinese word that joins the index whole is no longer
+    found by its parts. A defining phrase gives its quoted term. The first section that
+    names a term keeps it."""
+    splits = re.compile(separator)
+
+    def word(text: str) -> bool:
+        return bool(text) and (text.isascii() or len(text) <= LONGEST_WORD) and not splits.search(text)
+
+    terms: dict[str, str] = {}
+    starts = []
+    for heading in _HEADING.finditer(html):
+        location = url if heading.group(1) == "1" else f"{url}#{heading.group(2)}"
+        starts.append((heading.start(), location))
+        text = unescape(_TAG.sub("", heading.group(3))).strip()
+        gloss = _GLOSS.fullmatch(text)
+        for name in gloss.groups() if gloss else [text]:
+            items = [item.strip() for item in _LIST.split(name)]
+            for item in items if len(items) == 1 else [i for i in items if i.isascii()]:
+                if word(item):
+                    terms.setdefault(item, location)
+    for phrase in _DEFINES.finditer(html):
+        before = [location for start, location in starts if start < phrase.start()]
+        if before:
+            terms.setdefault(phrase.group(1), before[-1])
+    return terms
 
 
 def add_words(terms) -> None:
@@ -83,6 +138,10 @@ def patch_worker(js: str) -> str:
         raise PluginError("snipdoc: Material's search worker has changed: the loop bounds that "
                           "snipdoc/search.py corrects were not found")
     js = js[:match.start()] + fixed + js[match.end():]
+    js, n3 = _JOIN.subn(r'\1" ")', js)
+    if n3 != 1:
+        raise PluginError("snipdoc: Material's search worker has changed: the joining of a Chinese "
+                          "query's words that snipdoc/search.py corrects was not found")
     # The source map describes the unpatched code.
     return re.sub(r"\n//# sourceMappingURL=\S+\s*$", "\n", js)
 
