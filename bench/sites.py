@@ -143,6 +143,10 @@ def generate(root: Path, n_pages: int, per_page: int, jupyter_pages: int | None 
     # The pages' formulas are typeset at build time, with MathJax from the project's node_modules.
     (root / "node_modules").symlink_to(REPO / "node_modules")
     _write_pytest_ini(root)
+    # `snipdoc record` reads its settings (the preload list) from mkdocs.yml: without them every
+    # snippet's process imported torch itself (1,000 snippets: minutes instead of seconds).
+    (root / "mkdocs.yml").write_text("markdown_extensions:\n" + SNIPDOC_EXTENSION.format(variant="record", jobs=2),
+                                     encoding="utf-8")
     log(f"recording {len(project.snippet_files)} snippets with `python -m snipdoc record`")
     subprocess.run(
         [sys.executable, "-m", "snipdoc", "record", "--snippets-dir", str(project.snippets_dir)],
@@ -154,6 +158,7 @@ def generate(root: Path, n_pages: int, per_page: int, jupyter_pages: int | None 
         _write_variant(project, variant, snippets, jupyter_pages)
     # The doctest step's conftest (the notes' own) reads the preload list from the project's
     # mkdocs.yml; without one, every snippet's copy imported torch itself.
+    (root / "mkdocs.yml").unlink()
     (root / "mkdocs.yml").symlink_to("snipdoc.yml")
     return project
 

@@ -88,7 +88,7 @@ USES = re.compile(r'href="#([^"]+)"')
 # its own and a line may break on either side of it, so the formula and the punctuation
 # touching it are glued together (.math-glue, white-space: nowrap; the formula's own break
 # points, MathJax's mjx-break, stay breakable).
-GLUE = re.compile(r'([（「『【〈《“‘(\[]*)(<span class="arithmatex">.*?</span>)([，。、；：？！）」』】〉》”’…,.;:?!)\]]*)', re.S)
+GLUE = re.compile(r'([（「『【〈《“‘(\[]*)(<span class="arithmatex"[^>]*>.*?</span>)([，。、；：？！）」』】〉》”’…,.;:?!)\]]*)', re.S)
 
 
 class MathError(Exception):
@@ -207,7 +207,10 @@ def typeset_page(html: str, typesetter: Typesetter, stylesheet_url: str) -> str:
     if not found:
         return html
     rendered = iter(typesetter.render([(htmllib.unescape(m[4]), m[3] == "[") for m in found]))
-    html = ARITHMATEX.sub(lambda m: f'<{m[1]} class="arithmatex"{m[2]}>{next(rendered)}</{m[1]}>', html)
+    # The TeX stays in an attribute (6 KiB on the chapter) for a reader who copies text with
+    # formulas in it: js/copy-tex.js puts their TeX on the clipboard, where the SVG has none.
+    html = ARITHMATEX.sub(lambda m: f'<{m[1]} class="arithmatex"{m[2]} data-tex="{m[4].replace(chr(34), "&quot;")}">'
+                          f'{next(rendered)}</{m[1]}>', html)
     html = GLUE.sub(lambda m: f'<span class="math-glue">{m[0]}</span>' if m[1] or m[3] else m[0], html)
     html = html.replace("</head>", f'<link rel="stylesheet" href="{stylesheet_url}">\n</head>', 1)
     body = re.search(r"<body[^>]*>", html).end()
