@@ -146,4 +146,4 @@ def test_numbered_figures_and_equations_are_linked_from_the_text(built_site):
         prose = re.sub(r"<(figcaption|h\d|code|pre)\b.*?</\1>|<a [^>]*>.*?</a>|<[^>]+>", " ", page, flags=re.S)
         assert re.findall("|".join(mentions[kind] for kind in kinds), prose) == [], f"/{path}: a mention left as text"
     chapter = (built_site / "ch12/index.html").read_text(encoding="utf-8")
-    assert {"eq-12-1", "eq-12-2", "eq-12-3", "eq-12-4"} <= set(re.findall(r'<div class="arithmatex" id="([^"]+)">', chapter))
+    assert {"eq-12-1", "eq-12-2", "eq-12-3", "eq-12-4"} <= set(re.findall(r'<div class="arithmatex" id="([^"]+)"', chapter))
