@@ -310,15 +310,25 @@ async () => {
 """
 
 
+# What one button copied, and the next button aimed at, in one round trip to the browser.
+READ_AND_AIM_JS = f"""
+async (next) => {{
+  const copied = await ({READ_CLIPBOARD_JS.strip()})();
+  return [copied, next ? await ({COPY_AIM_JS.strip()})(next) : null];
+}}
+"""
+
+
 def copy_problems(loaded: Loaded) -> list[str]:
     """Click every copy button as a reader does; what lands on the clipboard must be the
     block's code and nothing else: no prompts, not the output shown below it, and Python
     that compiles."""
     page, problems = loaded.page, []
-    for i, button in enumerate(page.locator(COPY_BUTTON).element_handles()):
-        copy = button.evaluate(COPY_AIM_JS)
+    buttons = page.locator(COPY_BUTTON).element_handles()
+    copy = buttons[0].evaluate(COPY_AIM_JS) if buttons else None
+    for i in range(len(buttons)):
         page.mouse.click(copy["x"], copy["y"])
-        copied = page.evaluate(READ_CLIPBOARD_JS)
+        copied, following = page.evaluate(READ_AND_AIM_JS, buttons[i + 1] if i + 1 < len(buttons) else None)
         where = f"copy button {i + 1} ({copied[:40]!r}...)"
         if any(line.startswith((">>>", "...")) for line in copied.splitlines()):
             problems.append(f"{where}: copies prompts")
@@ -329,6 +339,7 @@ def copy_problems(loaded: Loaded) -> list[str]:
             problems.append(f"{where}: copies something else than the code block shows")
         if copy["python"] and (error := _syntax_error(copied)):
             problems.append(f"{where}: not runnable Python: {error}")
+        copy = following
     return problems
 
 

@@ -32,6 +32,14 @@ def engine(project, cache=".cache", **kw) -> Engine:
     return Engine(project / "snippets", project / cache, **{"timeout": 20, "preload": PRELOAD, **kw})
 
 
+def _ended(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X")
+    except OSError:
+        return True
+
+
 def spare_pids() -> set[int]:
     found = set()
     for entry in Path("/proc").iterdir():
@@ -114,9 +122,12 @@ def test_a_spare_that_died_waiting_is_replaced(spawn, tmp_path):
         killed = spare_pids()
         for pid in killed:
             os.kill(pid, signal.SIGKILL)
-        while killed & spare_pids() and time.monotonic() < deadline:  # dead (a zombie has no cmdline)
+        # Dead once a zombie: its command line is empty earlier, while it is still exiting, and
+        # the server would then take it for a live spare and hand it the snippet.
+        while not all(_ended(pid) for pid in killed) and time.monotonic() < deadline:
             time.sleep(0.05)
         result = eng.result(eng.load("ok.txt"), use_cache=False)
     finally:
         eng.close()
+    assert "crash" not in result, result
     assert result["examples"][0]["got"] == "42\n", result
