@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     (OUT / "results.json").write_text(json.dumps(
         {**{s.title: {"seconds": s.samples.seconds, "cpu_seconds": s.samples.cpu, "peak_bytes": s.samples.peak,
                       "jupyter_pages": s.jupyter_pages} for s in scales},
+         "environment": environment(),
          **({"make test": {"seconds": make_test.seconds, "cpu_seconds": make_test.cpu,
                            "returncode": make_test.returncode, "timed_out": make_test.timed_out}}
             if make_test else {})}, indent=1))
