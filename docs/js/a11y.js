@@ -3,11 +3,15 @@
 // A block that scrolls sideways must be reachable by keyboard to be scrolled: code blocks
 // (Material misses some on a phone), outputs, notebook cells and display formulas, kept up
 // to date as the width changes (a phone turned sideways).
-const sideways = new ResizeObserver((entries) => {
-  for (const { target } of entries) {
-    if (target.scrollWidth > target.clientWidth) target.setAttribute("tabindex", "0");
-    else target.removeAttribute("tabindex");
-  }
+function reachable(block) {
+  if (block.scrollWidth > block.clientWidth) block.setAttribute("tabindex", "0");
+  else block.removeAttribute("tabindex");
+}
+const sideways = new ResizeObserver((entries) => entries.forEach(({ target }) => reachable(target)));
+// Material sets up a code block when it first comes on screen (content.lazy) and then takes
+// the tabindex away on a screen without hover: put it back if the block still scrolls.
+const untabbed = new MutationObserver((changes) => {
+  for (const { target } of changes) if (!target.hasAttribute("tabindex")) reachable(target);
 });
 
 document$.subscribe(() => {
@@ -16,5 +20,6 @@ document$.subscribe(() => {
   if (search && !search.hasAttribute("aria-label")) search.setAttribute("aria-label", "搜索");
   for (const block of document.querySelectorAll(".highlight pre > code, .snippet-output > pre, .highlight-ipynb, .jp-OutputArea-output pre, div.arithmatex")) {
     sideways.observe(block);
+    untabbed.observe(block, { attributeFilter: ["tabindex"] });
   }
 });

@@ -29,29 +29,49 @@ function reachBeside(code, top, bottom) {
   return reach;
 }
 
-function placeCopyButton(block, kind) {
+// Whether a block's first lines reach under its button, measured with the strip taken away.
+function reachesUnder(block, kind) {
   const button = block.querySelector(kind.button);
   const code = block.querySelector(kind.code);
-  if (!button || !code) return;
-  block.classList.remove("copy-button-above");
+  if (!button || !code) return false;
   const b = button.getBoundingClientRect();
   const room = b.left - code.getBoundingClientRect().left;
   // A line's box is taller than its letters: one that only grazes the button's edge is clear.
-  if (reachBeside(code, b.top + GRAZE, b.bottom - GRAZE) > room - 4) block.classList.add("copy-button-above");
+  return reachBeside(code, b.top + GRAZE, b.bottom - GRAZE) > room - 4;
 }
 
+// All blocks are measured in one layout: toggling a class between measurements would make the
+// browser lay out the whole page again for each block (seconds on a long chapter on a phone).
 const resized = new ResizeObserver((entries) => {
+  const blocks = [];
   for (const { target } of entries) {
     const kind = COPY_BUTTONS.find((k) => target.matches(k.block));
-    if (kind) placeCopyButton(target, kind);
+    if (kind) blocks.push([target, kind]);
   }
+  for (const [block] of blocks) block.classList.remove("copy-button-above");
+  const above = blocks.map(([block, kind]) => reachesUnder(block, kind));
+  blocks.forEach(([block], i) => block.classList.toggle("copy-button-above", above[i]));
 });
 
-document$.subscribe(() => {
+function watch(root) {
   for (const kind of COPY_BUTTONS) {
-    for (const button of document.querySelectorAll(`.md-content ${kind.button}`)) {
+    const buttons = [...root.querySelectorAll(kind.button)];
+    if (root.matches?.(kind.button)) buttons.push(root);
+    for (const button of buttons) {
       const block = button.closest(kind.block);
       if (block) resized.observe(block);  // reports the block's size at once, then on changes
     }
   }
+}
+
+// Material adds a block's button when the block first comes on screen (content.lazy).
+const added = new MutationObserver((changes) => {
+  for (const { addedNodes } of changes) for (const node of addedNodes) if (node.nodeType === 1) watch(node);
+});
+
+document$.subscribe(() => {
+  const content = document.querySelector(".md-content");
+  if (!content) return;
+  watch(content);
+  added.observe(content, { childList: true, subtree: true });
 });
