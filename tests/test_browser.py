@@ -565,6 +565,27 @@ def test_code_blocks_are_set_up_as_they_come_on_screen(pages):
     assert blocks > 100 and at_load < blocks / 10, (at_load, blocks)
 
 
+# Whether the chapter's last code block is laid out, scrolled away and then into view.
+SKIPPED_JS = """
+async () => {
+  const last = [...document.querySelectorAll(".md-content .highlight pre > code")].pop();
+  window.scrollTo(0, 0);
+  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  const away = last.checkVisibility({ contentVisibilityAuto: true });
+  last.scrollIntoView();
+  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  const near = last.checkVisibility({ contentVisibilityAuto: true });
+  window.scrollTo(0, 0);
+  return [away, near];
+}
+"""
+
+
+def test_blocks_off_screen_are_not_laid_out(pages):
+    """A phone lays out the chapter as the reader scrolls (css/reading.css, content-visibility)."""
+    assert pages["ch12/", "phone"].page.evaluate(SKIPPED_JS) == [False, True]
+
+
 def test_copy_buttons_copy_runnable_code_only(pages):
     assert any(one.page.locator(COPY_BUTTON).count() for one in pages.values())
     assert _failures(pages, copy_problems, "light") == []
