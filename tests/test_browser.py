@@ -753,6 +753,36 @@ def test_copy_buttons_cover_no_code(pages):
     assert _failures(pages, copy_overlap_problems, "light", "phone") == []
 
 
+# Blocks whose strip for the button, once they are on screen, is not what js/copy-button.js
+# would decide now: stale.
+STALE_STRIP_JS = """
+async () => {
+  const stale = [];
+  const blocks = [...document.querySelectorAll(".md-content pre")].filter((b) => b.querySelector(".md-code__button"));
+  for (const block of blocks.filter((_, i) => i % 4 === 0)) {  // a sample: 2 frames each
+    block.scrollIntoView({ block: "center" });
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const had = block.classList.contains("copy-button-above");
+    block.classList.remove("copy-button-above");
+    const needs = reachesUnder(block, COPY_BUTTONS[0]);
+    block.classList.toggle("copy-button-above", had);
+    if (had !== needs) stale.push(block.textContent.trim().slice(0, 30));
+  }
+  return stale;
+}
+"""
+
+
+def test_copy_buttons_are_placed_again_when_the_phone_is_turned(pages):
+    """Turned sideways and back, a block gets the strip its code needs at that width when it
+    comes on screen, those off screen at the turn too (drawn only on screen, css/reading.css)."""
+    one = pages["ch12/", "phone"]
+    for width, height in ((740, 375), (375, 740)):
+        one.page.set_viewport_size({"width": width, "height": height})
+        one.page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        assert one.page.evaluate(STALE_STRIP_JS) == [], width
+
+
 MIN_TICK_PX = 9
 FIGURE_IMAGES = ".snippet-figure img, .jp-RenderedSVG img"  # chapter figures, notebook outputs
 
