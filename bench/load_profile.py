@@ -5,7 +5,8 @@ is a built site folder, served as ``python -m http.server`` would and opened as
 ``bench.math_paint`` opens it (375 px, cold cache, CPU slowed 4x). For each site it prints
 the main thread's busy time until a second after the load event, split into: parsing HTML,
 each script's own running time, and the style and layout work each script forced (reading a
-size after changing the page makes the browser lay out the whole page at once). Times are
+size after changing the page makes the browser lay out the whole page at once), each counted
+once: parsing is its own time, less the scripts it ran and the layout outside them. Times are
 throttled milliseconds, medians of the rounds, sites interleaved round by round.
 """
 
@@ -30,9 +31,12 @@ def _script_name(event: dict) -> str:
     return url.rsplit("/", 1)[-1] or f"({data.get('type') or event['name']})"
 
 
+def _within(event: dict, outer: dict) -> bool:
+    return outer["ts"] <= event["ts"] and event["ts"] + event["dur"] <= outer["ts"] + outer["dur"]
+
+
 def _innermost(event: dict, scripts: list[dict]) -> dict | None:
-    around = [s for s in scripts if s is not event and s["ts"] <= event["ts"]
-              and event["ts"] + event["dur"] <= s["ts"] + s["dur"]]
+    around = [s for s in scripts if s is not event and _within(event, s)]
     return min(around, key=lambda s: s["dur"], default=None)
 
 
@@ -50,17 +54,20 @@ def profile(browser, url: str, rate: float) -> dict[str, float]:
     main = [e for e in events if e["tid"] == parses.most_common(1)[0][0]]
     scripts = [e for e in main if e["name"] in SCRIPT_EVENTS]
     out: dict[str, float] = collections.Counter()
+    layouts = [e for e in main if e["name"] in LAYOUT_EVENTS]
     for e in main:
         if e["name"] == "ParseHTML":
-            out["parse HTML"] += e["dur"] / 1000
+            # Less the scripts the parser ran (<script> tags) and the layout outside them,
+            # which are counted below under their own causes.
+            nested = [x for x in scripts + layouts if _within(x, e) and _innermost(x, scripts) is None]
+            out["parse HTML"] += (e["dur"] - sum(x["dur"] for x in nested)) / 1000
         elif e["name"] in LAYOUT_EVENTS:
             cause = _innermost(e, scripts)
             key = f"layout forced by {_script_name(cause)}" if cause else "layout and style, by the browser"
             out[key] += e["dur"] / 1000
     for s in scripts:
         if _innermost(s, scripts) is None:  # a task of its own: its time less the layout in it
-            forced = sum(e["dur"] for e in main if e["name"] in LAYOUT_EVENTS
-                         and s["ts"] <= e["ts"] <= s["ts"] + s["dur"]) / 1000
+            forced = sum(e["dur"] for e in layouts if s["ts"] <= e["ts"] <= s["ts"] + s["dur"]) / 1000
             out[f"script {_script_name(s)}"] += s["dur"] / 1000 - forced
     return out
 

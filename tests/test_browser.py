@@ -200,6 +200,7 @@ class Loaded:
     formulas_ms: float | None = None
     code_set_up: tuple[int, int] = (0, 0)  # (blocks Material had set up at load, blocks)
     first_visit: list = field(default_factory=list)  # requests until the network was idle, before any scrolling
+    unreachable: list = field(default_factory=list)  # blocks not drawn yet, out of keyboard reach, at load
 
     def foreign_requests(self) -> list[str]:
         return [r.url for r in self.requests if not _is_local(r.url)]
@@ -259,6 +260,15 @@ async () => {
 """
 
 
+# Blocks that may scroll sideways whose content the browser has not drawn (off screen,
+# css/reading.css), without a tabindex: a keyboard could not reach them to scroll them.
+UNREACHABLE_JS = """
+() => [...document.querySelectorAll(".highlight pre > code, .snippet-output > pre, div.arithmatex")]
+  .filter((b) => !(b.firstElementChild || b).checkVisibility({ contentVisibilityAuto: true }) && !b.hasAttribute("tabindex"))
+  .map((b) => b.textContent.trim().slice(0, 30))
+"""
+
+
 def finish_loading(loaded: Loaded, idle: bool = False) -> Loaded:
     """idle: wait for the network to be idle, and keep what was fetched until then as the
     first visit (a page under mkdocs serve never is: its live reload keeps a request open)."""
@@ -269,6 +279,7 @@ def finish_loading(loaded: Loaded, idle: bool = False) -> Loaded:
     if idle:
         loaded.page.wait_for_load_state("networkidle")
     loaded.first_visit = list(loaded.requests)
+    loaded.unreachable = loaded.page.evaluate(UNREACHABLE_JS)
     at_load, blocks, unset = loaded.page.evaluate(SET_UP_CODE_JS)
     assert not unset, f"{loaded.url}: {unset} of {blocks} code blocks got no copy button on screen"
     loaded.code_set_up = (at_load, blocks)
@@ -583,6 +594,11 @@ async () => {
 """
 
 
+def test_blocks_not_drawn_yet_are_in_keyboard_reach(pages):
+    """Checked at load, before anything is scrolled into view (js/a11y.js)."""
+    assert pages["ch12/", "phone"].unreachable == []
+
+
 def test_blocks_off_screen_are_not_laid_out(pages):
     """A phone lays out the chapter as the reader scrolls (css/reading.css, content-visibility)."""
     assert pages["ch12/", "phone"].page.evaluate(SKIPPED_JS) == [False, True]
@@ -779,10 +795,13 @@ def test_copy_buttons_are_placed_again_when_the_phone_is_turned(pages):
     """Turned sideways and back, a block gets the strip its code needs at that width when it
     comes on screen, those off screen at the turn too (drawn only on screen, css/reading.css)."""
     one = pages["ch12/", "phone"]
-    for width, height in ((740, 375), (375, 740)):
-        one.page.set_viewport_size({"width": width, "height": height})
-        one.page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
-        assert one.page.evaluate(STALE_STRIP_JS) == [], width
+    try:
+        for width, height in ((740, 375), (375, 740)):
+            one.page.set_viewport_size({"width": width, "height": height})
+            one.page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+            assert one.page.evaluate(STALE_STRIP_JS) == [], width
+    finally:
+        one.page.set_viewport_size(MODES["phone"]["viewport"])
 
 
 MIN_TICK_PX = 9
