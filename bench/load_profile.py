@@ -18,8 +18,7 @@ import json
 import statistics
 from pathlib import Path
 
-from bench.math_paint import serve
-from tests.conftest import CHROMIUM_ARGS, find_browser
+from bench.math_paint import interleaved
 
 SCRIPT_EVENTS = ("EvaluateScript", "FunctionCall", "EventDispatch", "TimerFire", "FireAnimationFrame")
 LAYOUT_EVENTS = ("Layout", "UpdateLayoutTree")
@@ -79,19 +78,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rate", type=float, default=4.0)
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
-
-    executable, how = find_browser()
-    if executable is None:
-        raise SystemExit(f"no browser: {how}")
-    urls = {site: serve(site) + args.page for site in args.sites}
-    runs = {site: [] for site in args.sites}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        for _ in range(args.rounds):
-            for site, url in urls.items():
-                runs[site].append(profile(browser, url, args.rate))
-        browser.close()
+    runs = interleaved(args.sites, args.page, args.rounds, lambda browser, url: profile(browser, url, args.rate))
     keys = sorted({k for rs in runs.values() for r in rs for k in r},
                   key=lambda k: -max(statistics.median(r.get(k, 0) for r in rs) for rs in runs.values()))
     print(f"/{args.page} at 375 px, CPU {args.rate:g}x slower: main-thread ms, median of {args.rounds}\n")

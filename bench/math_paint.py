@@ -77,6 +77,25 @@ def measure(browser, url: str, rate: float) -> dict:
     return result
 
 
+def interleaved(sites: list[Path], page: str, rounds: int, measure_one) -> dict[Path, list]:
+    """measure_one(browser, url) for each site's page, round after round, sites interleaved
+    (each served as python -m http.server would), in the browser the tests use."""
+    from playwright.sync_api import sync_playwright
+
+    executable, how = find_browser()
+    if executable is None:
+        raise SystemExit(f"no browser: {how}")
+    urls = {site: serve(site) + page for site in sites}
+    runs = {site: [] for site in sites}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        for _ in range(rounds):
+            for site, url in urls.items():
+                runs[site].append(measure_one(browser, url))
+        browser.close()
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sites", nargs="+", type=Path)
@@ -84,19 +103,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--rate", type=float, default=4.0, help="CPU slowdown (4: a mid-range phone)")
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
-
-    executable, how = find_browser()
-    if executable is None:
-        raise SystemExit(how)
-    urls = {site: serve(site) + args.page for site in args.sites}
-    runs = {site: [] for site in args.sites}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        for _ in range(args.rounds):
-            for site, url in urls.items():
-                runs[site].append(measure(browser, url, args.rate))
-        browser.close()
+    runs = interleaved(args.sites, args.page, args.rounds, lambda browser, url: measure(browser, url, args.rate))
     print(f"/{args.page} at 375 px, CPU {args.rate:g}x slower, median of {args.rounds}\n")
     print("site | formulas | first paint (ms) | parsed (ms) | all formulas shown (ms) | HTML (KiB) | first visit (KiB)")
     print("---|---|---|---|---|---|---")
